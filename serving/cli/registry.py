@@ -1,0 +1,10 @@
+"""The built-in command groups of the CLI; each module exposes ``register(app)``."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register_all(app: typer.Typer) -> None:
+    """Attach every built-in command module to the root app."""
+    # One import per command module; each module owns its commands and options.

@@ -1,0 +1,128 @@
+"""Service settings: one pydantic-settings object, built once per entry point and passed down.
+
+Environment variables use the prefix ``HAZARDEYE_`` and ``__`` for nesting, e.g.
+``HAZARDEYE_DATABASE__URL=postgresql+psycopg://...`` or ``HAZARDEYE_OBJECTS__KIND=s3``.
+Backends are discriminated unions; ``serving.bootstrap`` is the only place that turns them into adapters.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///var/hazardeye.db"
+    echo: bool = False
+    pool_size: int = Field(default=5, ge=1)
+
+
+class LocalObjectStoreSettings(_Section):
+    kind: Literal["local"] = "local"
+    root: Path = Path("var/objects")
+
+
+class S3ObjectStoreSettings(_Section):
+    kind: Literal["s3"]
+    endpoint: str = "127.0.0.1:9000"
+    access_key: str
+    secret_key: SecretStr
+    bucket: str = "hazardeye"
+    secure: bool = False
+    region: str | None = None
+
+
+ObjectStoreSettings = Annotated[LocalObjectStoreSettings | S3ObjectStoreSettings, Field(discriminator="kind")]
+
+
+class InlineTaskSettings(_Section):
+    kind: Literal["inline"] = "inline"
+    workers: int = Field(default=2, ge=1, le=64)
+
+
+class CeleryTaskSettings(_Section):
+    kind: Literal["celery"]
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    result_backend: str | None = "redis://127.0.0.1:6379/1"
+    max_retries: int = Field(default=5, ge=0)
+
+
+TaskSettings = Annotated[InlineTaskSettings | CeleryTaskSettings, Field(discriminator="kind")]
+
+
+class LogBusSettings(_Section):
+    """Embedded default: alerts go to the log and the web UI's live feed; sensors post over HTTP."""
+
+    kind: Literal["log"] = "log"
+
+
+class MqttBusSettings(_Section):
+    kind: Literal["mqtt"]
+    host: str = "127.0.0.1"
+    port: int = Field(default=1883, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    topic_prefix: str = "hazardeye"
+    client_id_prefix: str = "hazardeye"
+    qos: Literal[0, 1, 2] = 1
+    keepalive_s: int = Field(default=30, ge=5)
+
+
+BusSettings = Annotated[LogBusSettings | MqttBusSettings, Field(discriminator="kind")]
+
+
+class VisionSettings(_Section):
+    models_dir: Path = REPO_MODELS_DIR
+    ppe_model: str = "ppe"
+    leak_model: str = "leak"
+    max_image_pixels: int = Field(default=50_000_000, ge=1)
+    intra_op_threads: int | None = Field(default=None, ge=1)
+
+
+class PhotoSettings(_Section):
+    max_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+    max_pixels: int = Field(default=50_000_000, ge=1)
+    strip_exif: bool = True
+
+
+class CameraSettings(_Section):
+    config_file: Path | None = None
+    shard_index: int = Field(default=0, ge=0)
+    shard_count: int = Field(default=1, ge=1)
+
+
+class HttpSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HAZARDEYE_", env_nested_delimiter="__", env_file=None, extra="forbid", frozen=True
+    )
+
+    data_dir: Path = Path("var")
+    database: DatabaseSettings = DatabaseSettings()
+    objects: ObjectStoreSettings = LocalObjectStoreSettings()
+    tasks: TaskSettings = InlineTaskSettings()
+    bus: BusSettings = LogBusSettings()
+    vision: VisionSettings = VisionSettings()
+    photos: PhotoSettings = PhotoSettings()
+    cameras: CameraSettings = CameraSettings()
+    http: HttpSettings = HttpSettings()
+
+
+def load_settings(env_file: Path | None = None) -> Settings:
+    """Build the settings for one entry point (environment first, then an optional env file)."""
+    if env_file is not None:
+        return Settings(_env_file=env_file)
+    return Settings()
