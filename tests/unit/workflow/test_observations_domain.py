@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from workflow.domain.errors import ClockSkew, InvalidInput
+from workflow.domain.evidence import Verdict, VerificationOutcome
+from workflow.domain.observations import Observation, SourceKind, check_not_future, dedup_key
+
+T = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def obs(**kw: object) -> Observation:
+    base: dict[str, object] = {
+        "observation_id": "o1",
+        "kind": "ppe.no_helmet",
+        "confidence": 0.9,
+        "zone": "z1",
+        "source_kind": SourceKind.CAMERA,
+        "source_id": "cam1",
+        "observed_at": T,
+    }
+    base.update(kw)
+    return Observation(**base)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"kind": "helmet"},
+        {"kind": "PPE.x"},
+        {"confidence": float("nan")},
+        {"confidence": 1.5},
+        {"confidence": -0.1},
+        {"zone": " "},
+        {"observation_id": ""},
+        {"observed_at": datetime(2026, 1, 1)},
+        {"source_kind": "drone"},
+        {"evidence_keys": ("",)},
+        {"box": (10.0, 10.0, 5.0, 20.0)},
+        {"box": (0.0, 0.0, float("inf"), 1.0)},
+    ],
+)
+def test_bad_observations(bad: dict[str, object]) -> None:
+    with pytest.raises(InvalidInput):
+        obs(**bad)
+
+
+def test_dedup_key_per_camera_and_per_equipment() -> None:
+    assert dedup_key(obs()) == dedup_key(obs(observation_id="o2", evidence_keys=("k",)))
+    assert dedup_key(obs()) != dedup_key(obs(source_id="cam2"))
+    a = obs(source_kind=SourceKind.PHOTO, source_id="up1", equipment_id="F-12")
+    b = obs(source_kind=SourceKind.PHOTO, source_id="up2", equipment_id="F-12")
+    assert dedup_key(a) == dedup_key(b)
+
+
+def test_clock_skew() -> None:
+    check_not_future(T + timedelta(minutes=1), T, timedelta(minutes=2), "t")
+    with pytest.raises(ClockSkew):
+        check_not_future(T + timedelta(minutes=3), T, timedelta(minutes=2), "t")
+
+
+def test_verification_round_trip_and_bounds() -> None:
+    v = VerificationOutcome(Verdict.NEEDS_REINSPECTION, 0.62, 40, 0.1)
+    assert VerificationOutcome.from_json(v.to_json()) == v
+    with pytest.raises(InvalidInput):
+        VerificationOutcome(Verdict.RESOLVED, float("nan"))
+    with pytest.raises(InvalidInput):
+        VerificationOutcome(Verdict.RESOLVED, 0.9, -1)

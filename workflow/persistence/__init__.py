@@ -1,0 +1,1 @@
+"""SQLAlchemy persistence: engine factory, ORM tables, repository/unit of work, Alembic migrations."""

@@ -1,0 +1,200 @@
+"""Sensor use cases: define, ingest a reading (tier change → alert, tier ≥ 2 → hazard), stale sweep."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from workflow.domain.audit import canonical_payload
+from workflow.domain.clock import require_aware
+from workflow.domain.errors import InvalidInput, NotFound
+from workflow.domain.observations import Observation, SourceKind, check_not_future
+from workflow.domain.roles import SYSTEM, Actor
+from workflow.domain.sensors import SensorDefinition, SensorState, is_stale, step, validate_reading
+from workflow.persistence.orm import AlertRow, SensorRow
+from workflow.services.context import WorkflowContext
+from workflow.services.hazards import ingest_in
+
+HAZARD_TIER = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    id: int
+    kind: str  # sensor.tier | sensor.stale | permit.understaffed
+    sensor_id: str | None
+    zone: str
+    tier: int | None
+    previous_tier: int | None
+    value: float | None
+    at: datetime
+    acknowledged: bool
+    hazard_id: int | None
+    message: str
+
+    @classmethod
+    def of(cls, r: AlertRow) -> Alert:
+        return cls(
+            r.id,
+            r.kind,
+            r.sensor_id,
+            r.zone,
+            r.tier,
+            r.previous_tier,
+            r.value,
+            r.at,
+            r.acknowledged,
+            r.hazard_id,
+            r.message,
+        )
+
+
+def _definition(r: SensorRow) -> SensorDefinition:
+    return SensorDefinition(
+        r.id,
+        r.zone,
+        r.unit,
+        SensorDefinition.thresholds_from_json(r.thresholds),
+        timedelta(seconds=r.debounce_s),
+        timedelta(seconds=r.stale_after_s),
+        r.min_value,
+        r.max_value,
+    )
+
+
+def _state(r: SensorRow) -> SensorState:
+    return SensorState(r.tier, r.candidate_tier, r.candidate_since, r.last_value, r.last_at, r.stale)
+
+
+def define_sensor(ctx: WorkflowContext, d: SensorDefinition, actor: Actor) -> SensorDefinition:
+    """Create or update a sensor's definition (its live tier state is kept)."""
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        row = uow.session.get(SensorRow, d.sensor_id)
+        if row is None:
+            row = SensorRow(id=d.sensor_id, tier=1, stale=False)
+            uow.session.add(row)
+        row.zone, row.unit, row.thresholds = d.zone, d.unit, d.thresholds_json()
+        row.debounce_s, row.stale_after_s = d.debounce.total_seconds(), d.stale_after.total_seconds()
+        row.min_value, row.max_value = d.min_value, d.max_value
+        uow.repo.append_audit(
+            now,
+            actor.name,
+            "sensor.define",
+            "sensor",
+            d.sensor_id,
+            canonical_payload({"thresholds": d.thresholds_json()}),
+        )
+        uow.commit()
+        return d
+
+
+def ingest_reading(ctx: WorkflowContext, sensor_id: str, value: float, at: datetime) -> list[Alert]:
+    at = require_aware(at, "at")
+    now = ctx.clock.now()
+    check_not_future(at, now, ctx.config.max_clock_skew, "reading time")
+    with ctx.uow() as uow:
+        row = uow.session.get(SensorRow, sensor_id, with_for_update=True)
+        if row is None:
+            raise NotFound(f"unknown sensor {sensor_id!r}")
+        definition, state = _definition(row), _state(row)
+        validate_reading(definition, value, at, state)
+        new, change = step(definition, state, float(value), at)
+        row.tier, row.candidate_tier, row.candidate_since = new.tier, new.candidate_tier, new.candidate_since
+        row.last_value, row.last_at, row.stale = new.last_value, new.last_at, new.stale
+        alerts: list[Alert] = []
+        if change is not None:
+            hazard_id = None
+            if change.tier >= HAZARD_TIER and change.tier > change.previous:
+                obs = Observation(
+                    observation_id=f"sensor:{sensor_id}:{at.isoformat()}:tier{change.tier}",
+                    kind=f"sensor.tier{change.tier}",
+                    confidence=1.0,
+                    zone=definition.zone,
+                    source_kind=SourceKind.SENSOR,
+                    source_id=sensor_id,
+                    observed_at=at,
+                    description=f"{sensor_id}: {value} {definition.unit}, tier {change.tier}",
+                )
+                hazard_id = ingest_in(uow, ctx, obs).hazard_id
+            alert = AlertRow(
+                kind="sensor.tier",
+                sensor_id=sensor_id,
+                zone=definition.zone,
+                tier=change.tier,
+                previous_tier=change.previous,
+                value=float(value),
+                at=at,
+                hazard_id=hazard_id,
+                acknowledged=False,
+                message=f"tier {change.previous} → {change.tier} at {value} {definition.unit}",
+            )
+            uow.session.add(alert)
+            uow.flush()
+            uow.repo.append_audit(
+                now,
+                SYSTEM.name,
+                "alert.sensor",
+                "alert",
+                str(alert.id),
+                canonical_payload({"sensor": sensor_id, "tier": change.tier}),
+            )
+            alerts.append(Alert.of(alert))
+        uow.commit()
+        return alerts
+
+
+def stale_sweep(ctx: WorkflowContext) -> list[Alert]:
+    """One alert per sensor that stopped reporting; it clears with the next reading."""
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        alerts = []
+        for row in uow.session.scalars(
+            select(SensorRow).where(SensorRow.stale.is_(False)).order_by(SensorRow.id)
+        ):
+            if not is_stale(_definition(row), _state(row), now):
+                continue
+            row.stale = True
+            alert = AlertRow(
+                kind="sensor.stale",
+                sensor_id=row.id,
+                zone=row.zone,
+                tier=row.tier,
+                previous_tier=row.tier,
+                value=row.last_value,
+                at=now,
+                acknowledged=False,
+                message=f"no reading since {row.last_at}",
+            )
+            uow.session.add(alert)
+            uow.flush()
+            uow.repo.append_audit(
+                now, SYSTEM.name, "alert.stale", "alert", str(alert.id), canonical_payload({"sensor": row.id})
+            )
+            alerts.append(Alert.of(alert))
+        uow.commit()
+        return alerts
+
+
+def acknowledge_alert(ctx: WorkflowContext, alert_id: int, actor: Actor) -> Alert:
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        row = uow.session.get(AlertRow, alert_id)
+        if row is None:
+            raise NotFound(f"alert {alert_id} does not exist")
+        if row.acknowledged:
+            raise InvalidInput(f"alert {alert_id} is already acknowledged")
+        row.acknowledged = True
+        uow.repo.append_audit(now, actor.name, "alert.ack", "alert", str(alert_id), canonical_payload({}))
+        uow.commit()
+        return Alert.of(row)
+
+
+def list_alerts(ctx: WorkflowContext, *, unacknowledged_only: bool = False, limit: int = 100) -> list[Alert]:
+    with ctx.uow() as uow:
+        stmt = select(AlertRow).order_by(AlertRow.at.desc(), AlertRow.id.desc()).limit(limit)
+        if unacknowledged_only:
+            stmt = stmt.where(AlertRow.acknowledged.is_(False))
+        return [Alert.of(r) for r in uow.session.scalars(stmt)]
