@@ -61,7 +61,8 @@ def _decode(stream: BinaryIO, *, source: str, max_pixels: int) -> BgrImage:
             raise ImageError(f"{source}: image has no pixels ({width}x{height})")
         if width * height > max_pixels:
             raise ImageError(
-                f"{source}: image is {width}x{height} = {width * height} pixels, above the limit of {max_pixels}"
+                f"{source}: image is {width}x{height} = {width * height} pixels, "
+                f"above the limit of {max_pixels}"
             )
         try:
             image.load()
@@ -82,7 +83,7 @@ def _to_bgr(image: Image.Image) -> BgrImage:
         canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         image = Image.alpha_composite(canvas, rgba)
     rgb = np.asarray(image.convert("RGB") if image.mode != "RGB" else image)
-    bgr: BgrImage = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    bgr: BgrImage = np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), dtype=np.uint8)
     return bgr
 
 
@@ -95,7 +96,7 @@ def _high_depth_gray_to_bgr(values: npt.NDArray[np.generic]) -> BgrImage:
     else:
         scaled = array / 257.0
     gray = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
-    bgr: BgrImage = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
+    bgr: BgrImage = np.asarray(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), dtype=np.uint8)
     return bgr
 
 

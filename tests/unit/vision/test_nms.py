@@ -1,0 +1,63 @@
+"""NMS against an obviously-correct pure-Python reference on random boxes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vision.nms import batched_nms, nms
+
+
+def _iou(a: list[float], b: list[float]) -> float:
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _reference_nms(
+    boxes: list[list[float]], scores: list[float], classes: list[int], thr: float
+) -> list[int]:
+    order = sorted(range(len(boxes)), key=lambda i: -scores[i])
+    kept: list[int] = []
+    for i in order:
+        if all(classes[i] != classes[k] or _iou(boxes[i], boxes[k]) <= thr for k in kept):
+            kept.append(i)
+    return kept
+
+
+def _random_boxes(rng: np.random.Generator, n: int) -> np.ndarray:
+    xy = rng.uniform(0, 300, (n, 2))
+    wh = rng.uniform(5, 120, (n, 2))
+    return np.concatenate([xy, xy + wh], axis=1).astype(np.float32)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_class_wise_nms_matches_the_reference(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 150))
+    boxes = _random_boxes(rng, n)
+    scores = rng.permutation(n).astype(np.float32) / n  # distinct scores: a unique answer
+    classes = rng.integers(0, 3, n).astype(np.int64)
+    threshold = float(rng.uniform(0.2, 0.8))
+    ours = batched_nms(boxes, scores, classes, threshold).tolist()
+    expected = _reference_nms(boxes.tolist(), scores.tolist(), classes.tolist(), threshold)
+    assert ours == expected
+
+
+def test_single_class_nms_suppresses_overlaps_and_keeps_disjoint() -> None:
+    boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]], np.float32)
+    scores = np.array([0.9, 0.8, 0.7], np.float32)
+    assert nms(boxes, scores, 0.5).tolist() == [0, 2]
+
+
+def test_different_classes_never_suppress_each_other() -> None:
+    boxes = np.array([[0, 0, 10, 10], [0, 0, 10, 10]], np.float32)
+    scores = np.array([0.9, 0.8], np.float32)
+    assert batched_nms(boxes, scores, np.array([0, 1]), 0.5).tolist() == [0, 1]
+
+
+def test_no_boxes_gives_no_indices() -> None:
+    empty = np.zeros((0, 4), np.float32)
+    assert batched_nms(empty, np.zeros(0, np.float32), np.zeros(0, np.int64), 0.5).size == 0

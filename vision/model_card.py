@@ -1,0 +1,106 @@
+"""Model cards: what a shipped ONNX model is, how it was trained, and how well it measured."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+CARD_FILE = "card.json"
+MODEL_FILE = "model.onnx"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ClassMetrics(_Frozen):
+    ap50: float = Field(ge=0, le=1)
+    ap50_95: float | None = Field(default=None, ge=0, le=1)
+    precision: float = Field(ge=0, le=1)
+    recall: float = Field(ge=0, le=1)
+    instances: int | None = Field(default=None, ge=0)
+
+
+class EvaluationMetrics(_Frozen):
+    """Produced by ``hazardeye evaluate`` through hazardeye's own runtime on a held-out set."""
+
+    dataset: str
+    split: str
+    images: int = Field(ge=0)
+    map50: float = Field(ge=0, le=1)
+    map50_95: float = Field(ge=0, le=1)
+    per_class: dict[str, ClassMetrics] = {}
+    evaluated_at: datetime | None = None
+    notes: str = ""
+
+
+class TrainingProvenance(_Frozen):
+    dataset: str
+    architecture: str | None = None
+    images: int | None = Field(default=None, ge=0)
+    epochs: int | None = Field(default=None, ge=0)
+    imgsz: int | None = Field(default=None, ge=1)
+    device: str | None = None
+    duration_s: float | None = Field(default=None, ge=0)
+    notes: str = ""
+
+
+class PromotionRecord(_Frozen):
+    promoted_at: datetime
+    forced: bool = False
+    reason: str = ""
+    previous_version: int | None = None
+
+
+class ModelCard(_Frozen):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    version: int = Field(ge=1)
+    task: Literal["detect"] = "detect"
+    classes: list[str] = Field(min_length=1)
+    input_size: tuple[int, int]
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    precision: Literal["fp32", "fp16", "int8"] = "fp32"
+    thresholds: dict[str, float] = {}
+    default_threshold: float = Field(default=0.25, gt=0, lt=1)
+    iou_threshold: float = Field(default=0.45, gt=0, lt=1)
+    training: TrainingProvenance
+    metrics: EvaluationMetrics | None = None
+    evaluations: list[EvaluationMetrics] = []
+    promotion: PromotionRecord | None = None
+    licence: str
+    created: datetime
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _thresholds_name_known_classes(self) -> ModelCard:
+        unknown = set(self.thresholds) - set(self.classes)
+        if unknown:
+            raise ValueError(f"thresholds name classes the model does not have: {sorted(unknown)}")
+        return self
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def threshold(self, class_name: str) -> float:
+        return self.thresholds.get(class_name, self.default_threshold)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_card(path: Path) -> ModelCard:
+    return ModelCard.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+def write_card(card: ModelCard, path: Path) -> None:
+    path.write_text(card.model_dump_json(indent=2) + "\n", encoding="utf-8")

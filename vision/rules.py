@@ -1,0 +1,20 @@
+"""The rules layer: one call turns a model's detections into findings, whatever the model detects."""
+
+from __future__ import annotations
+
+from vision.detections import Detections, Finding
+from vision.leak import LEAK_CLASSES, leak_findings
+from vision.ppe import ZoneRequirements, ppe_findings
+
+PPE_CLASSES = ("head", "helmet", "person", "vest", "no_vest")
+
+
+def findings_for(detections: Detections, requirements: ZoneRequirements | None = None) -> list[Finding]:
+    """Apply every rule set whose classes the model provides (PPE, leaks), most confident first."""
+    names = set(detections.class_names)
+    findings: list[Finding] = []
+    if names & set(PPE_CLASSES):
+        findings += ppe_findings(detections, requirements)
+    if names & set(LEAK_CLASSES):
+        findings += leak_findings(detections)
+    return sorted(findings, key=lambda f: -f.confidence)
