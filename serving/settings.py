@@ -54,6 +54,7 @@ class CeleryTaskSettings(_Section):
     broker_url: str = "redis://127.0.0.1:6379/0"
     result_backend: str | None = "redis://127.0.0.1:6379/1"
     max_retries: int = Field(default=5, ge=0)
+    queue: str = "hazardeye"
 
 
 TaskSettings = Annotated[InlineTaskSettings | CeleryTaskSettings, Field(discriminator="kind")]

@@ -1,0 +1,115 @@
+"""Composition root: turns ``Settings`` into a typed ``Container`` of adapters.
+
+This is the only module that picks adapters, and it imports minio / celery / paho only inside the
+branch that needs them, so the embedded profile runs without the ``[prod]`` extra. Nothing is built at
+import time: entry points call ``bootstrap(settings)`` once and pass the container down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from serving.bus.port import AlertBus
+from serving.objects.port import ObjectStore
+from serving.settings import (
+    BusSettings,
+    DatabaseSettings,
+    ObjectStoreSettings,
+    S3ObjectStoreSettings,
+    Settings,
+    TaskSettings,
+)
+from serving.tasks.port import TaskRegistry, TaskRunner
+from workflow.persistence.engine import make_engine, make_session_factory
+from workflow.services.context import WorkflowContext
+
+
+@dataclass(frozen=True)
+class Container:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    objects: ObjectStore
+    task_registry: TaskRegistry
+    tasks: TaskRunner
+    bus: AlertBus
+    workflow: WorkflowContext
+
+    def close(self) -> None:
+        self.tasks.close()
+        self.bus.close()
+        self.engine.dispose()
+
+
+def bootstrap(
+    settings: Settings, *, task_registry: TaskRegistry | None = None, start_bus: bool = True
+) -> Container:
+    registry = task_registry if task_registry is not None else TaskRegistry()
+    engine = build_engine(settings.database)
+    sessions = make_session_factory(engine)
+    return Container(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        objects=build_object_store(settings.objects),
+        task_registry=registry,
+        tasks=build_task_runner(settings.tasks, registry),
+        bus=build_bus(settings.bus, start=start_bus),
+        workflow=WorkflowContext(session_factory=sessions),
+    )
+
+
+def build_engine(settings: DatabaseSettings) -> Engine:
+    url = make_url(settings.url)
+    # The embedded SQLite file lives under the data folder, which may not exist on the first start.
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    return make_engine(settings.url, echo=settings.echo, pool_size=settings.pool_size)
+
+
+def build_object_store(settings: ObjectStoreSettings) -> ObjectStore:
+    if isinstance(settings, S3ObjectStoreSettings):
+        from minio import Minio
+
+        from serving.objects.s3 import S3ObjectStore
+
+        client = Minio(
+            settings.endpoint,
+            access_key=settings.access_key,
+            secret_key=settings.secret_key.get_secret_value(),
+            secure=settings.secure,
+            region=settings.region,
+        )
+        return S3ObjectStore(client, settings.bucket)
+    from serving.objects.local import LocalObjectStore
+
+    return LocalObjectStore(settings.root)
+
+
+def build_task_runner(settings: TaskSettings, registry: TaskRegistry) -> TaskRunner:
+    if settings.kind == "celery":
+        from serving.tasks.celery_runner import CeleryTaskRunner, build_celery_app
+
+        app = build_celery_app(settings, registry)
+        return CeleryTaskRunner(app, registry, queue=settings.queue)
+    from serving.tasks.inline import InlineTaskRunner
+
+    return InlineTaskRunner(registry, workers=settings.workers)
+
+
+def build_bus(settings: BusSettings, *, start: bool = True) -> AlertBus:
+    if settings.kind == "mqtt":
+        from serving.bus.mqtt import MqttBus
+
+        bus = MqttBus(settings)
+        if start:
+            bus.start(wait_s=5.0)
+        return bus
+    from serving.bus.local import LocalBus
+
+    return LocalBus()

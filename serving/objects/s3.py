@@ -1,0 +1,94 @@
+"""MinIO / S3 object store through the minio SDK (production profile).
+
+S3 PUTs are atomic and durable once acknowledged; the store checks for an existing key first so
+re-uploads of the same content cost one HEAD instead of a second upload.
+"""
+
+from __future__ import annotations
+
+import io
+
+from minio import Minio
+from minio.error import S3Error
+from urllib3.exceptions import HTTPError
+
+from serving.objects.keys import content_key, validate_key
+from serving.objects.port import ObjectNotFoundError, ObjectStoreUnavailableError, StoredObject
+
+_MISSING = {"NoSuchKey", "NoSuchObject", "ResourceNotFound"}
+
+
+class S3ObjectStore:
+    def __init__(self, client: Minio, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
+
+    def ensure_bucket(self) -> None:
+        try:
+            if not self._client.bucket_exists(self._bucket):
+                self._client.make_bucket(self._bucket)
+        except S3Error as exc:
+            if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                raise ObjectStoreUnavailableError(f"bucket {self._bucket}: {exc.code}") from exc
+        except HTTPError as exc:
+            raise ObjectStoreUnavailableError(f"object store unreachable: {exc}") from exc
+
+    def put(self, data: bytes, *, content_type: str, key: str | None = None) -> StoredObject:
+        key = validate_key(key) if key is not None else content_key(data)
+        try:
+            return self.stat(key)  # immutable: never overwrite an existing object
+        except ObjectNotFoundError:
+            pass
+        try:
+            self._client.put_object(
+                self._bucket, key, io.BytesIO(data), length=len(data), content_type=content_type
+            )
+        except (S3Error, HTTPError) as exc:
+            raise ObjectStoreUnavailableError(f"put {key}: {exc}") from exc
+        return StoredObject(key=key, size=len(data), content_type=content_type)
+
+    def get(self, key: str) -> bytes:
+        key = validate_key(key)
+        try:
+            response = self._client.get_object(self._bucket, key)
+        except S3Error as exc:
+            raise self._translate(key, exc) from exc
+        except HTTPError as exc:
+            raise ObjectStoreUnavailableError(f"get {key}: {exc}") from exc
+        try:
+            return response.read()
+        finally:
+            response.close()
+            response.release_conn()
+
+    def stat(self, key: str) -> StoredObject:
+        key = validate_key(key)
+        try:
+            info = self._client.stat_object(self._bucket, key)
+        except S3Error as exc:
+            raise self._translate(key, exc) from exc
+        except HTTPError as exc:
+            raise ObjectStoreUnavailableError(f"stat {key}: {exc}") from exc
+        return StoredObject(
+            key=key, size=info.size or 0, content_type=info.content_type or "application/octet-stream"
+        )
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.stat(key)
+        except ObjectNotFoundError:
+            return False
+        return True
+
+    def ping(self) -> None:
+        try:
+            if not self._client.bucket_exists(self._bucket):
+                raise ObjectStoreUnavailableError(f"bucket {self._bucket} does not exist")
+        except (S3Error, HTTPError) as exc:
+            raise ObjectStoreUnavailableError(f"object store unreachable: {exc}") from exc
+
+    @staticmethod
+    def _translate(key: str, exc: S3Error) -> Exception:
+        if exc.code in _MISSING:
+            return ObjectNotFoundError(key)
+        return ObjectStoreUnavailableError(f"{key}: {exc.code}")
