@@ -1,0 +1,288 @@
+"""``hazardeye train|export|evaluate|promote``: the model lifecycle from a dataset to ``models/``."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+
+
+def _print_eval(report: Any) -> None:
+    m = report.metrics
+    table = Table(
+        "class", "gt", "AP50", "AP50-95", "P@thr", "R@thr", "thr", title=f"{report.model} on {report.dataset}"
+    )
+    for c in m.per_class:
+        table.add_row(
+            c.name,
+            str(c.ground_truths),
+            f"{c.ap50:.3f}",
+            f"{c.ap50_95:.3f}",
+            f"{c.precision:.3f}",
+            f"{c.recall:.3f}",
+            f"{c.threshold:.2f}",
+        )
+    console.print(table)
+    console.print(
+        f"images {m.images}  mAP50 [bold]{m.map50:.4f}[/bold]  mAP50-95 [bold]{m.map50_95:.4f}[/bold]"
+    )
+
+
+def _model_under_test(
+    model: Path, card: Path | None, classes: str, imgsz: int, conf: float, label: str
+) -> Any:
+    from training.evaluation_service import ModelUnderTest, thresholds_for
+    from vision.model_card import read_card
+
+    if card is not None:
+        c = read_card(card)
+        return ModelUnderTest(
+            model,
+            tuple(c.classes),
+            c.input_size,
+            thresholds_for(c.classes, c.thresholds, c.default_threshold),
+            label or c.ref,
+        )
+    if not classes:
+        raise typer.BadParameter("give --card or --classes")
+    names = tuple(n.strip() for n in classes.split(","))
+    return ModelUnderTest(model, names, (imgsz, imgsz), tuple(conf for _ in names), label or model.name)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("train")
+    def train_cmd(
+        data: Path = typer.Argument(..., help="data.yaml of a YOLO dataset (train + val splits)"),
+        model: str = typer.Option(
+            "yolo11n.yaml", help="ultralytics architecture yaml (no hub weights offline)"
+        ),
+        epochs: int = typer.Option(100),
+        imgsz: int = typer.Option(640),
+        batch: int = typer.Option(16),
+        device: str = typer.Option("auto", help="auto = cuda:0 if available else cpu; or cpu / 0 / 0,1"),
+        workers: int = typer.Option(2, help="dataloader workers"),
+        project: Path = typer.Option(Path("runs/train"), help="runs directory"),
+        name: str = typer.Option("model", help="run name (weights in PROJECT/NAME/weights/)"),
+        resume: bool = typer.Option(False, "--resume", help="continue PROJECT/NAME/weights/last.pt"),
+        time_hours: float | None = typer.Option(None, help="wall budget in hours (overrides epochs)"),
+        threads: int | None = typer.Option(None, help="torch CPU threads"),
+        cache: bool = typer.Option(False, help="cache decoded images in RAM"),
+        seed: int = typer.Option(0),
+    ) -> None:
+        """Train a detector with ultralytics from a *.yaml architecture, offline; resumable."""
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from training.trainer import TrainConfig, TrainingDataError, train
+
+        cfg = TrainConfig(
+            data,
+            model,
+            epochs,
+            imgsz,
+            batch,
+            device,
+            workers,
+            project,
+            name,
+            resume,
+            time_hours,
+            seed,
+            threads,
+            cache=cache,
+        )
+        with Progress(
+            TextColumn("[bold]epochs"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task("", total=epochs)
+
+            def on_epoch(epoch: int, total: int, metrics: dict[str, float]) -> None:
+                shown = " ".join(f"{k.split('/')[-1]}={v:.3f}" for k, v in metrics.items() if "mAP50" in k)
+                progress.update(task, completed=epoch, total=total, description=shown)
+
+            try:
+                result = train(cfg, on_epoch)
+            except TrainingDataError as exc:
+                console.print(f"[red]cannot train: {exc}[/red]")
+                raise typer.Exit(2) from exc
+        console.print(
+            f"{result.epochs} epochs on {result.device} in {result.duration_s:.0f}s; best {result.best}"
+        )
+
+    @app.command("export")
+    def export_cmd(
+        weights: Path = typer.Argument(..., help="ultralytics checkpoint (.pt)"),
+        out: Path = typer.Option(..., help="FP32 ONNX output path"),
+        imgsz: int = typer.Option(640),
+        opset: int = typer.Option(17, help="ONNX opset (pinned)"),
+        int8: bool = typer.Option(
+            False, "--int8", help="also write OUT with .int8.onnx (static QDQ, per-channel)"
+        ),
+        calib: Path | None = typer.Option(None, help="directory of calibration images for --int8"),
+        calib_count: int = typer.Option(64, help="calibration images used"),
+        eval_data: Path | None = typer.Option(
+            None, help="data.yaml: keep INT8 only if AP50 within --max-drop"
+        ),
+        eval_split: str = typer.Option("val"),
+        classes: str = typer.Option("", help="class names (comma-separated) for --eval-data"),
+        max_drop: float = typer.Option(0.01, help="max mAP50 loss of INT8 vs FP32 (0.01 = 1 point)"),
+    ) -> None:
+        """Export to ONNX (opset pinned, simplified, dynamic batch); optional gated INT8 quantisation."""
+        from training.export import export_onnx, quantize_int8
+        from training.yolo_dataset import list_images
+
+        fp32 = export_onnx(weights, out, imgsz=imgsz, opset=opset)
+        console.print(f"FP32 ONNX → {fp32} ({fp32.stat().st_size / 1e6:.1f} MB)")
+        if not int8:
+            return
+        if calib is None:
+            raise typer.BadParameter("--int8 needs --calib DIR")
+        images = list_images(calib)[:calib_count]
+        q = quantize_int8(fp32, out.with_suffix(".int8.onnx"), images, imgsz=imgsz)
+        console.print(f"INT8 ONNX → {q} ({q.stat().st_size / 1e6:.1f} MB, {len(images)} calibration images)")
+        if eval_data is None:
+            return
+        from training.evaluation_service import evaluate_model
+
+        results = {}
+        for label, path in (("fp32", fp32), ("int8", q)):
+            mut = _model_under_test(path, None, classes, imgsz, 0.25, label)
+            results[label] = evaluate_model(mut, eval_data, eval_split, out.parent / f"eval_{label}")
+            _print_eval(results[label])
+        drop = results["fp32"].metrics.map50 - results["int8"].metrics.map50
+        if drop > max_drop:
+            q.unlink()
+            console.print(f"[yellow]INT8 dropped mAP50 by {drop:.4f} > {max_drop}: removed {q}[/yellow]")
+        else:
+            console.print(f"INT8 kept: mAP50 change {-drop:+.4f}")
+
+    @app.command("evaluate")
+    def evaluate_cmd(
+        model: Path = typer.Argument(..., help="model.onnx"),
+        data: Path = typer.Option(..., "--data", "--dataset", help="data.yaml of the evaluation dataset"),
+        split: str = typer.Option("val", help="split of --data to evaluate on"),
+        card: Path | None = typer.Option(None, help="card.json: classes, input size, deployed thresholds"),
+        classes: str = typer.Option("", help="class names if no --card (comma-separated, model order)"),
+        imgsz: int = typer.Option(640, help="input size if no --card"),
+        conf: float = typer.Option(0.25, help="deployed threshold if no --card"),
+        out: Path = typer.Option(Path("runs/eval"), help="report.json, pr_curve.png, confusion_matrix.png"),
+        threads: int | None = typer.Option(None, help="onnxruntime intra-op threads"),
+    ) -> None:
+        """mAP50, mAP50-95, per-class AP and P/R at the deployed thresholds via hazardeye's own runtime.
+
+        AP is COCO-style 101-point interpolated; the detector runs with a 0.001 confidence floor.
+        """
+        from training.evaluate import ClassMismatchError
+        from training.evaluation_service import evaluate_model
+
+        mut = _model_under_test(model, card, classes, imgsz, conf, "")
+        try:
+            report = evaluate_model(mut, data, split, out, threads=threads)
+        except ClassMismatchError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from exc
+        _print_eval(report)
+        console.print(f"report → {out / 'report.json'}")
+
+    @app.command("promote")
+    def promote_cmd(
+        model: Path = typer.Argument(..., help="candidate model.onnx"),
+        name: str = typer.Option(..., help="model name in models/ (e.g. ppe, leak)"),
+        data: Path = typer.Option(
+            ..., "--data", "--dataset", help="evaluation data.yaml (same set for both)"
+        ),
+        split: str = typer.Option("val"),
+        template: Path | None = typer.Option(
+            None, help="JSON with card fields (training, licence, thresholds …)"
+        ),
+        classes: str = typer.Option("", help="class names (comma-separated) unless in --template"),
+        imgsz: int = typer.Option(640, help="input size unless in --template"),
+        precision: str = typer.Option("fp32"),
+        models_dir: Path = typer.Option(Path("models")),
+        also: list[str] = typer.Option([], "--also", help="extra DATA.yaml:SPLIT evaluations for the card"),
+        force: bool = typer.Option(False, "--force", help="install even if worse (needs --reason)"),
+        reason: str = typer.Option("", help="why a forced promotion is acceptable (recorded in the card)"),
+        tolerance: float = typer.Option(0.0, help="allowed mAP loss vs current before refusing"),
+        out: Path = typer.Option(Path("runs/promote"), help="evaluation reports"),
+    ) -> None:
+        """Install MODEL as the next version of NAME if it is not worse than the current one on --data."""
+        from training.evaluation_service import (
+            ModelUnderTest,
+            evaluate_model,
+            thresholds_for,
+            to_card_metrics,
+        )
+        from training.promote import current_card, gate, install
+        from vision.model_card import ModelCard, sha256_of
+
+        fields: dict[str, Any] = json.loads(template.read_text()) if template else {}
+        fields.setdefault("classes", [n.strip() for n in classes.split(",") if n.strip()])
+        fields.setdefault("input_size", [imgsz, imgsz])
+        fields.setdefault("licence", "proprietary")
+        fields.setdefault("training", {"dataset": str(data)})
+        fields.update(
+            name=name,
+            version=1,
+            sha256=sha256_of(model),
+            precision=precision,
+            created=datetime.now(UTC).isoformat(),
+        )
+        card = ModelCard.model_validate(fields)
+        th = thresholds_for(card.classes, card.thresholds, card.default_threshold)
+        cand = evaluate_model(
+            ModelUnderTest(model, tuple(card.classes), card.input_size, th, f"{name}@candidate"),
+            data,
+            split,
+            out / "candidate",
+        )
+        _print_eval(cand)
+        existing = current_card(models_dir, name)
+        cur_metrics = None
+        if existing is not None:
+            cur_card, cur_path = existing
+            cur = evaluate_model(
+                ModelUnderTest(
+                    cur_path,
+                    tuple(cur_card.classes),
+                    cur_card.input_size,
+                    thresholds_for(cur_card.classes, cur_card.thresholds, cur_card.default_threshold),
+                    cur_card.ref,
+                ),
+                data,
+                split,
+                out / "current",
+            )
+            _print_eval(cur)
+            cur_metrics = cur.metrics
+        try:
+            decision = gate(cand.metrics, cur_metrics, force=force, reason=reason, tolerance=tolerance)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        if not decision.accepted:
+            console.print(f"[red]{decision.message}[/red]")
+            raise typer.Exit(1)
+        extra = []
+        for spec in also:
+            d, _, s = spec.rpartition(":")
+            rep = evaluate_model(
+                ModelUnderTest(model, tuple(card.classes), card.input_size, th, name),
+                Path(d),
+                s,
+                out / f"also_{Path(d).stem}_{s}",
+            )
+            _print_eval(rep)
+            extra.append(to_card_metrics(rep, d))
+        card = card.model_copy(update={"metrics": to_card_metrics(cand, str(data)), "evaluations": extra})
+        target = install(models_dir, card, model, decision, reason)
+        console.print(f"[green]{decision.message}[/green]\ninstalled → {target}")

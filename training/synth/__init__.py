@@ -1,0 +1,1 @@
+"""Procedural leak/stain/corrosion scene generator (synthetic training data for the leak model)."""
