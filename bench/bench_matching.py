@@ -276,7 +276,8 @@ def main() -> int:
                 print(f"{'':>16}    baseline: {verdict.value}", flush=True)
             if args.verbose and name == "ours":
                 reasons = "; ".join(result.reasons)
-                print(f"{pair.expected.value:>16} -> {verdict.value:<18} {pair.photometric:<6} {reasons}", flush=True)
+                line = f"{pair.expected.value:>16} -> {verdict.value:<18} {pair.photometric:<6} {reasons}"
+                print(line, flush=True)
     _report(stats, confusion, len(pairs), args)
     return 0
 
