@@ -45,6 +45,7 @@ class PermitRequest:
     min_people: int = 2  # the worker plus the watcher (监护人)
     watcher_required: bool = True
     description: str = ""
+    max_people: int | None = None  # the crew named on the permit; None: no upper limit
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "permit_type", parse_permit_type(self.permit_type))
@@ -54,6 +55,8 @@ class PermitRequest:
             raise InvalidInput("min_people must be ≥ 1")
         if self.watcher_required and self.min_people < 2:
             raise InvalidInput("a permit that requires a watcher needs min_people ≥ 2")
+        if self.max_people is not None and self.max_people < self.min_people:
+            raise InvalidInput(f"max_people ({self.max_people}) must be ≥ min_people ({self.min_people})")
 
 
 def check_approval(
@@ -83,6 +86,7 @@ class PermitView:
     status: PermitStatus
     min_people: int
     watcher_required: bool
+    max_people: int | None = None
 
     def valid_at(self, moment: datetime) -> bool:
         return self.status is PermitStatus.ACTIVE and self.valid_from <= moment < self.valid_to
@@ -94,6 +98,7 @@ class PresenceVerdict(StrEnum):
     PERMITTED = "permitted"
     NO_VALID_PERMIT = "no_valid_permit"  # → hazard
     UNDERSTAFFED = "understaffed"  # valid permit, fewer people than it requires / no watcher → alert
+    OVERSTAFFED = "overstaffed"  # valid permits, more people than their crews together → alert
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +146,16 @@ def check_presence(
         return PresenceResult(
             PresenceVerdict.NO_VALID_PERMIT, f"no valid {kinds} permit in zone {check.zone}"
         )
-    for permit in valid:
-        if check.people_count >= permit.min_people:
-            return PresenceResult(PresenceVerdict.PERMITTED, "covered by a valid permit", permit.permit_id)
+    staffed = [p for p in valid if check.people_count >= p.min_people]
+    if staffed:
+        # Several permits in one zone (two crews) allow their crews together; one without a limit: any number.
+        limits = [p.max_people for p in valid]
+        allowed = None if None in limits else sum(m for m in limits if m is not None)
+        if allowed is not None and check.people_count > allowed:
+            ids = ", ".join(str(p.permit_id) for p in valid)
+            reason = f"permit {ids} allows {allowed} people; cameras see {check.people_count}"
+            return PresenceResult(PresenceVerdict.OVERSTAFFED, reason, staffed[0].permit_id)
+        return PresenceResult(PresenceVerdict.PERMITTED, "covered by a valid permit", staffed[0].permit_id)
     best = max(valid, key=lambda p: p.valid_to)
     reason = (
         f"permit {best.permit_id} requires {best.min_people} people"

@@ -22,6 +22,9 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
 
         return engine
     # pool_pre_ping: a pooled connection that died with a database restart is replaced, not used.
+    # Row batches go through psycopg's pipelined executemany (one round trip, server-side prepared after a
+    # few uses); measured faster here than multi-row INSERT ... VALUES, whose text psycopg re-parses.
+    # synchronous_commit stays on: an acknowledged observation survives a crash.
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=pool_size)
 
 

@@ -42,10 +42,13 @@ class UnitOfWork:
 
     def commit(self) -> None:
         try:
+            self.repo.write_deferred_audit()
             self.session.commit()
         except StaleDataError as exc:
             self.session.rollback()
             raise ConcurrencyConflict("the record was changed by someone else; reload and retry") from exc
+        finally:
+            self.repo.transaction_ended()  # the audit-head lock is gone with the transaction
         self._committed = True
 
     def flush(self) -> None:
@@ -59,6 +62,7 @@ class UnitOfWork:
     ) -> None:
         if not self._committed:
             self.session.rollback()
+        self.repo.transaction_ended()
         self.session.close()
         self._session = None
         if isinstance(exc, StaleDataError):

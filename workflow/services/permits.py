@@ -41,6 +41,7 @@ def _view(r: PermitRow) -> PermitView:
         PermitStatus(r.status),
         r.min_people,
         r.watcher_required,
+        r.max_people,
     )
 
 
@@ -60,6 +61,7 @@ def request_permit(ctx: WorkflowContext, req: PermitRequest, actor: Actor) -> Pe
             valid_to=req.valid_to,
             status=PermitStatus.PENDING.value,
             min_people=req.min_people,
+            max_people=req.max_people,
             watcher_required=req.watcher_required,
             description=req.description,
             requested_by=actor.user_id,
@@ -145,7 +147,14 @@ def expire_sweep(ctx: WorkflowContext) -> list[int]:
 class PresenceOutcome:
     result: PresenceResult
     hazard: IngestResult | None = None  # no valid permit → hazard
-    alert_id: int | None = None  # understaffed → alert
+    alert_id: int | None = None  # understaffed or overstaffed → alert
+
+
+STAFFING_ALERTS = frozenset({PresenceVerdict.UNDERSTAFFED, PresenceVerdict.OVERSTAFFED})
+
+
+def staffing_alert_kind(verdict: PresenceVerdict) -> str:
+    return f"permit.{verdict.value}"
 
 
 def presence_check(
@@ -175,9 +184,9 @@ def presence_check(
                 description=result.reason,
             )
             outcome = PresenceOutcome(result, hazard=ingest_in(uow, ctx, obs))
-        elif result.verdict is PresenceVerdict.UNDERSTAFFED:
+        elif result.verdict in STAFFING_ALERTS:
             alert = AlertRow(
-                kind="permit.understaffed",
+                kind=staffing_alert_kind(result.verdict),
                 sensor_id=None,
                 zone=check.zone,
                 tier=None,

@@ -23,7 +23,7 @@ HAZARD_TIER = 2
 @dataclass(frozen=True, slots=True)
 class Alert:
     id: int
-    kind: str  # sensor.tier | sensor.stale | permit.understaffed
+    kind: str  # sensor.tier | sensor.stale | permit.understaffed | permit.overstaffed
     sensor_id: str | None
     zone: str
     tier: int | None

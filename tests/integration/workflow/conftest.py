@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 
+from tests.support.postgres import temporary_database
 from workflow.domain.clock import FakeClock
 from workflow.domain.observations import Observation, SourceKind
 from workflow.domain.roles import Actor, Role
@@ -21,21 +21,12 @@ from workflow.services.context import WorkflowContext
 from workflow.services.users import create_user
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    name = f"hazardeye_test_{secrets.token_hex(4)}"
-    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{PG_SERVER}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with temporary_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,7 @@ from workflow.services.audit import verify_audit_chain
 from workflow.services.context import WorkflowContext
 from workflow.services.escalation import escalation_sweep
 from workflow.services.queries import HazardFilter, hazard_detail, list_hazards, repeat_report
+from workflow.services.verification import append_verification
 
 pytestmark = pytest.mark.integration
 ObsFactory = Callable[..., Observation]
@@ -308,3 +309,27 @@ def test_list_filters_pagination_overdue_first(
     assert list_hazards(ctx, HazardFilter(overdue_only=True)).total == 3  # the red ones
     with pytest.raises(InvalidInput):
         list_hazards(ctx, HazardFilter(), limit=0)
+
+
+def test_a_queued_verification_blocks_close_until_it_reports(
+    ctx: WorkflowContext, clock: FakeClock, make_obs: ObsFactory, actors: dict[str, Actor]
+) -> None:
+    u = actors
+    hid = hz.ingest_observation(ctx, make_obs(1, clock.now())).hazard_id
+    assert hid is not None
+    hz.register(ctx, hid, u["insp"])
+    hz.dispatch(ctx, hid, u["eng"])
+    hz.start(ctx, hid, u["fixer"])
+    rectified = hz.rectify(ctx, hid, u["fixer"], ["after.jpg"], None, verification_queued=True)
+    hz.review(ctx, hid, u["rev"], approve=True)
+    with pytest.raises(EvidenceRuleViolation, match="pending"):
+        hz.close(ctx, hid, u["rev"])
+    append_verification(
+        ctx,
+        hid,
+        rectified.evidence_count,
+        VerificationOutcome(Verdict.RESOLVED, 0.95, 120, 0.05),
+        (),
+        "worker",
+    )
+    assert hz.close(ctx, hid, u["rev"]).state is HazardState.CLOSED

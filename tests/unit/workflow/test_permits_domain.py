@@ -61,6 +61,31 @@ def test_presence(
     assert result.verdict is verdict, result.reason
 
 
+def _crew(permit_id: int, min_people: int, max_people: int | None, hours: int = 8) -> PermitView:
+    return PermitView(
+        permit_id, PermitType.HOT_WORK, "z1", T, T + timedelta(hours=hours), PermitStatus.ACTIVE,
+        min_people, True, max_people,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("people", "permits", "verdict"),
+    [
+        (3, (_crew(1, 2, 3),), PresenceVerdict.PERMITTED),  # exactly the crew
+        (4, (_crew(1, 2, 3),), PresenceVerdict.OVERSTAFFED),  # one more than the permit names
+        (5, (_crew(1, 2, 3), _crew(2, 2, 2)), PresenceVerdict.PERMITTED),  # two crews: 3 + 2
+        (6, (_crew(1, 2, 3), _crew(2, 2, 2)), PresenceVerdict.OVERSTAFFED),
+        (9, (_crew(1, 2, 3), _crew(2, 2, None)), PresenceVerdict.PERMITTED),  # one permit sets no limit
+        (1, (_crew(1, 2, 3),), PresenceVerdict.UNDERSTAFFED),  # too few still wins over any limit
+    ],
+)
+def test_crew_size(people: int, permits: tuple[PermitView, ...], verdict: PresenceVerdict) -> None:
+    result = check_presence(PresenceCheck("z1", T, people), ZONE_KINDS, permits)
+    assert result.verdict is verdict, result.reason
+    if verdict is PresenceVerdict.OVERSTAFFED:
+        assert f"cameras see {people}" in result.reason
+
+
 def test_suspended_permit_does_not_cover() -> None:
     suspended = PermitView(
         7, PermitType.HOT_WORK, "z1", T, T + timedelta(hours=8), PermitStatus.SUSPENDED, 2, True
@@ -80,5 +105,7 @@ def test_bad_requests() -> None:
         )
     with pytest.raises(InvalidInput):
         PresenceCheck("z1", T, -1)
+    with pytest.raises(InvalidInput, match="max_people"):
+        PermitRequest(PermitType.HOT_WORK, "z1", T, T + timedelta(hours=1), min_people=3, max_people=2)
     with pytest.raises(InvalidInput, match="'welding'"):
         PermitRequest("welding", "z1", T, T + timedelta(hours=1))  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from workflow.persistence import photo_rows  # noqa: F401  (registers the photo tables on Base.metadata)
 from workflow.persistence.engine import make_engine
 from workflow.persistence.orm import Base
 

@@ -1,0 +1,137 @@
+"""Before/after verification support: what to compare a rectification with, and recording a late verdict.
+
+The serving layer computes the verdict (vision); this module only reads the hazard's first photo and box
+and appends the outcome as evidence when it arrives after the rectification (background task).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from workflow.domain.audit import canonical_payload
+from workflow.domain.evidence import EvidenceKind, VerificationOutcome
+from workflow.domain.lifecycle import HazardState
+from workflow.persistence.orm import EvidenceRow
+from workflow.services.context import WorkflowContext
+
+Box = tuple[float, float, float, float]
+_BEFORE_KINDS = (EvidenceKind.BEFORE_PHOTO.value, EvidenceKind.SNAPSHOT.value)
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationSubject:
+    """The hazard as a verification needs it. ``before_key``/``box`` are None when there is nothing to
+    compare with (e.g. a manual hazard without a photo): such a rectification can only need re-inspection."""
+
+    hazard_id: int
+    kind: str
+    state: HazardState
+    version: int
+    before_key: str | None
+    box: Box | None
+
+
+def verification_subject(ctx: WorkflowContext, hazard_id: int) -> VerificationSubject:
+    """The first before photo/snapshot that has an object, and the box recorded with it (same pixels)."""
+    with ctx.uow() as uow:
+        hazard = uow.repo.hazard(hazard_id)
+        stmt = (
+            select(EvidenceRow)
+            .where(EvidenceRow.hazard_id == hazard_id, EvidenceRow.kind.in_(_BEFORE_KINDS))
+            .order_by(EvidenceRow.seq)
+        )
+        before_key: str | None = None
+        box: Box | None = None
+        for row in uow.session.scalars(stmt):
+            keys = json.loads(row.object_keys)
+            if keys:
+                before_key, box = str(keys[0]), _box_of(row.payload)
+                break
+        return VerificationSubject(
+            hazard.id, hazard.kind, HazardState(hazard.state), hazard.version, before_key, box
+        )
+
+
+def _box_of(payload: str | None) -> Box | None:
+    """Observation evidence stores the box as "x1,y1,x2,y2" in its payload (see ingest)."""
+    if not payload:
+        return None
+    text = json.loads(payload).get("box")
+    if not isinstance(text, str):
+        return None
+    try:
+        x1, y1, x2, y2 = (float(v) for v in text.split(","))
+    except ValueError:
+        return None
+    return (x1, y1, x2, y2)
+
+
+def append_verification(
+    ctx: WorkflowContext,
+    hazard_id: int,
+    after_seq: int,
+    outcome: VerificationOutcome,
+    object_keys: Sequence[str],
+    by: str,
+) -> int:
+    """Record the verdict for the after photos appended as evidence ``after_seq``; returns its seq.
+
+    Idempotent (a redelivered task appends nothing): an existing verification for the same ``after_seq``
+    is returned as is. One transaction; a concurrent duplicate loses on the hazard's version and its retry
+    then finds the first one.
+    """
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        hazard = uow.repo.hazard(hazard_id)
+        existing = _find(uow.repo.evidence(hazard_id), EvidenceKind.VERIFICATION, "after_seq", after_seq)
+        if existing is not None:
+            return existing
+        data = json.loads(outcome.to_json()) | {"after_seq": after_seq}
+        row = uow.repo.append_evidence(
+            hazard, EvidenceKind.VERIFICATION.value, object_keys, by, now, canonical_payload(data)
+        )
+        uow.repo.append_audit(
+            now,
+            by,
+            "hazard.verification",
+            "hazard",
+            str(hazard.id),
+            canonical_payload({"seq": row.seq, "after_seq": after_seq, "verdict": outcome.verdict.value}),
+        )
+        uow.flush()
+        seq = row.seq
+        uow.commit()
+        return seq
+
+
+def _find(rows: Sequence[EvidenceRow], kind: EvidenceKind, field: str, value: int) -> int | None:
+    """The seq of the evidence of ``kind`` whose payload has ``field == value`` (the idempotency link)."""
+    for row in rows:
+        if row.kind == kind.value and row.payload and json.loads(row.payload).get(field) == value:
+            return row.seq
+    return None
+
+
+def attach_comparison(
+    ctx: WorkflowContext, hazard_id: int, verification_seq: int, object_key: str, text: str, by: str
+) -> int:
+    """Link the side-by-side image to a verification recorded by ``hazards.rectify`` (which stores the
+    outcome but no image) as a note evidence; returns its seq. Idempotent per verification."""
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        hazard = uow.repo.hazard(hazard_id)
+        existing = _find(
+            uow.repo.evidence(hazard_id), EvidenceKind.NOTE, "verification_seq", verification_seq
+        )
+        if existing is not None:
+            return existing
+        payload = canonical_payload({"text": text, "verification_seq": verification_seq})
+        row = uow.repo.append_evidence(hazard, EvidenceKind.NOTE.value, (object_key,), by, now, payload)
+        uow.flush()
+        seq = row.seq
+        uow.commit()
+        return seq
