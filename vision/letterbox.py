@@ -1,7 +1,16 @@
-"""Letterbox resize (keep aspect, pad to the model's input) and the exact inverse for boxes."""
+"""Letterbox resize (keep aspect, pad to the model's input) and the exact inverse for boxes.
+
+Two layouts:
+- square: every image is padded to the model's full ``input_size`` (fixed-shape models need this);
+- rect: for models with dynamic height/width, the image is padded only up to the next multiple of the
+  model's stride (a 500x333 photo at 320 becomes 320x224, not 320x320: 30 % less compute). A batch of
+  different aspect ratios is padded, bottom/right, to the batch's largest rect, still stride aligned, so
+  every image keeps the placement it would have alone.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -9,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 PAD_VALUE = 114  # ultralytics' grey: the exported models were trained with this padding
+_PAD_BGR = (PAD_VALUE, PAD_VALUE, PAD_VALUE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,54 +33,112 @@ class LetterboxTransform:
     def to_source(self, boxes: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """Map xyxy boxes from model-input pixels back to source pixels, clipped to the image."""
         height, width = self.source_size
-        mapped = boxes.astype(np.float32, copy=True)
-        mapped[:, [0, 2]] = (mapped[:, [0, 2]] - self.pad_x) / self.scale
-        mapped[:, [1, 3]] = (mapped[:, [1, 3]] - self.pad_y) / self.scale
-        mapped[:, [0, 2]] = np.clip(mapped[:, [0, 2]], 0, width)
-        mapped[:, [1, 3]] = np.clip(mapped[:, [1, 3]], 0, height)
-        return mapped
+        offset = np.array([self.pad_x, self.pad_y, self.pad_x, self.pad_y], dtype=np.float32)
+        upper = np.array([width, height, width, height], dtype=np.float32)
+        mapped = (np.asarray(boxes, dtype=np.float32) - offset) / np.float32(self.scale)
+        return np.clip(mapped, np.float32(0), upper, out=mapped)
 
     def to_input(self, boxes: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """Map xyxy boxes from source pixels into model-input pixels (the forward transform)."""
-        mapped = boxes.astype(np.float32, copy=True)
-        mapped[:, [0, 2]] = mapped[:, [0, 2]] * self.scale + self.pad_x
-        mapped[:, [1, 3]] = mapped[:, [1, 3]] * self.scale + self.pad_y
-        return mapped
+        offset = np.array([self.pad_x, self.pad_y, self.pad_x, self.pad_y], dtype=np.float32)
+        return np.asarray(boxes, dtype=np.float32) * np.float32(self.scale) + offset
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where an image goes before padding: its resized (h, w) and its own canvas (h, w)."""
+
+    scale: float
+    resized: tuple[int, int]
+    canvas: tuple[int, int]
+
+
+def plan(source_size: tuple[int, int], input_size: tuple[int, int], stride: int | None = None) -> Placement:
+    """Scale to fit ``input_size`` (h, w); the canvas is ``input_size`` (square layout, ``stride`` None)
+    or the smallest stride multiple holding the resized image (rect layout), never above ``input_size``."""
+    height, width = source_size
+    if height <= 0 or width <= 0:
+        raise ValueError(f"cannot letterbox an empty image of shape {source_size}")
+    target_h, target_w = input_size
+    scale = min(target_h / height, target_w / width)
+    new_h, new_w = max(1, round(height * scale)), max(1, round(width * scale))
+    if stride is None:
+        return Placement(scale, (new_h, new_w), (target_h, target_w))
+    canvas = (min(target_h, _round_up(new_h, stride)), min(target_w, _round_up(new_w, stride)))
+    return Placement(scale, (new_h, new_w), canvas)
+
+
+def _round_up(value: int, stride: int) -> int:
+    return -(-value // stride) * stride
 
 
 def letterbox(
-    image: npt.NDArray[np.uint8], input_size: tuple[int, int]
+    image: npt.NDArray[np.uint8],
+    input_size: tuple[int, int],
+    *,
+    stride: int | None = None,
+    canvas_size: tuple[int, int] | None = None,
 ) -> tuple[npt.NDArray[np.uint8], LetterboxTransform]:
-    """Resize ``image`` (H, W, 3) to fit ``input_size`` (h, w) keeping aspect, centred on grey padding."""
-    target_h, target_w = input_size
-    height, width = image.shape[:2]
-    if height == 0 or width == 0:
+    """Resize ``image`` (H, W, 3) to fit ``input_size`` (h, w) keeping aspect, on grey padding.
+
+    Square layout by default (output is ``input_size``). With ``stride`` the output is the minimal
+    stride-aligned rect; ``canvas_size`` (at least that rect) pads further, bottom/right only, which is how
+    a batch shares one shape without moving any image relative to the stride grid.
+    """
+    if image.ndim < 2 or image.shape[0] == 0 or image.shape[1] == 0:
         raise ValueError(f"cannot letterbox an empty image of shape {image.shape}")
-    scale = min(target_h / height, target_w / width)
-    new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
+    height, width = image.shape[:2]
+    placement = plan((height, width), input_size, stride)
+    own_h, own_w = placement.canvas
+    out_h, out_w = canvas_size or placement.canvas
+    if out_h < own_h or out_w < own_w:
+        raise ValueError(f"canvas {canvas_size} is smaller than the image's own {placement.canvas}")
+    new_h, new_w = placement.resized
     resized = (
         image
-        if (new_w, new_h) == (width, height)
+        if (new_h, new_w) == (height, width)
         else cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
     )
-    pad_x, pad_y = (target_w - new_w) // 2, (target_h - new_h) // 2
+    pad_x, pad_y = (own_w - new_w) // 2, (own_h - new_h) // 2
     canvas = cv2.copyMakeBorder(
         resized,
         pad_y,
-        target_h - new_h - pad_y,
+        out_h - new_h - pad_y,
         pad_x,
-        target_w - new_w - pad_x,
+        out_w - new_w - pad_x,
         cv2.BORDER_CONSTANT,
-        value=(PAD_VALUE, PAD_VALUE, PAD_VALUE),
+        value=_PAD_BGR,
     )
-    return np.asarray(canvas, dtype=np.uint8), LetterboxTransform(
-        scale=scale, pad_x=pad_x, pad_y=pad_y, source_size=(height, width)
+    transform = LetterboxTransform(
+        scale=placement.scale, pad_x=pad_x, pad_y=pad_y, source_size=(height, width)
     )
+    return np.asarray(canvas, dtype=np.uint8), transform
 
 
-def to_input_tensor(letterboxed: list[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
-    """Stack letterboxed BGR images into the NCHW float32 RGB [0, 1] tensor YOLO exports expect."""
-    batch = np.stack(letterboxed)[..., ::-1]  # BGR -> RGB
-    tensor = np.ascontiguousarray(batch.transpose(0, 3, 1, 2), dtype=np.float32)
-    tensor *= np.float32(1.0 / 255.0)
+def letterbox_batch(
+    images: Sequence[npt.NDArray[np.uint8]], input_size: tuple[int, int], *, stride: int | None = None
+) -> tuple[list[npt.NDArray[np.uint8]], list[LetterboxTransform]]:
+    """Letterbox images to one shared shape: ``input_size`` (square) or the batch's largest rect."""
+    canvas_size: tuple[int, int] | None = None
+    if stride is not None:
+        canvases = [plan(image.shape[:2], input_size, stride).canvas for image in images]
+        canvas_size = (max(h for h, _ in canvases), max(w for _, w in canvases))
+    boxed = [letterbox(image, input_size, stride=stride, canvas_size=canvas_size) for image in images]
+    return [canvas for canvas, _ in boxed], [transform for _, transform in boxed]
+
+
+def to_input_tensor(letterboxed: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
+    """Stack letterboxed BGR images into the NCHW float32 RGB [0, 1] tensor YOLO exports expect.
+
+    One pass per image and channel straight into the output: no stacked uint8 copy, no float temporary.
+    """
+    first = letterboxed[0]
+    height, width = first.shape[:2]
+    tensor = np.empty((len(letterboxed), 3, height, width), dtype=np.float32)
+    scale = np.float32(1.0 / 255.0)
+    for index, image in enumerate(letterboxed):
+        if image.shape[:2] != (height, width):
+            raise ValueError(f"batch images differ in shape: {image.shape[:2]} vs {(height, width)}")
+        for channel in range(3):  # BGR -> RGB by reading channel 2 - c
+            np.multiply(image[:, :, 2 - channel], scale, out=tensor[index, channel], dtype=np.float32)
     return tensor

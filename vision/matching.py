@@ -12,10 +12,12 @@ import enum
 import time
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
 from vision.detections import Box
+from vision.leak import LEAK_CLASSES
 from vision.matching_region import Detector, RegionCheck, check_region
 from vision.matching_registration import Registration, RegistrationConfig, register
 
@@ -27,10 +29,18 @@ __all__ = [
     "Verdict",
     "Verification",
     "VerifyConfig",
+    "hazard_classes_for",
     "verify",
 ]
 
 MIN_SIDE = 64
+# Classes whose presence *is* a hazard (a ``head`` is a head without a helmet); helmets and persons are not.
+HAZARD_LABELS = frozenset({"head", "no_helmet", "no_vest", *LEAK_CLASSES})
+
+
+def hazard_classes_for(class_names: tuple[str, ...] | list[str]) -> frozenset[str]:
+    """The classes of a detector whose detection inside the warped box means the hazard is still there."""
+    return frozenset(class_names) & HAZARD_LABELS
 
 
 class MatchingError(ValueError):
@@ -86,7 +96,7 @@ def verify(
     timings: list[tuple[str, float]] = []
     start = time.perf_counter()
 
-    if before.shape == after.shape and float(np.mean(np.abs(before.astype(np.int16) - after))) < 1.0:
+    if before.shape == after.shape and _mean_abs_difference(before, after) < 1.0:
         # A re-submitted before photo proves nothing was fixed.
         return Verification(
             Verdict.NOT_RESOLVED, ("after photo is identical to the before photo",), None, None, ()
@@ -133,6 +143,11 @@ def _decide(region: RegionCheck, cfg: VerifyConfig) -> tuple[Verdict, tuple[str,
     if region.change <= cfg.unchanged_change and region.diff_ratio <= cfg.unchanged_diff_ratio:
         return Verdict.NOT_RESOLVED, (f"hazard region looks unchanged ({numbers})",)
     return Verdict.NEEDS_REINSPECTION, (f"hazard region change is ambiguous ({numbers})",)
+
+
+def _mean_abs_difference(a: npt.NDArray[np.uint8], b: npt.NDArray[np.uint8]) -> float:
+    channels = 1 if a.ndim == 2 else a.shape[2]
+    return float(sum(cv2.mean(cv2.absdiff(a, b))[:channels]) / channels)  # no int16 copies of 2 photos
 
 
 def _check_image(image: npt.NDArray[np.uint8], name: str) -> None:

@@ -8,15 +8,23 @@ import numpy.typing as npt
 
 def box_iou(box: npt.NDArray[np.float32], boxes: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     """IoU of one xyxy box against many (M, 4)."""
-    x1 = np.maximum(box[0], boxes[:, 0])
-    y1 = np.maximum(box[1], boxes[:, 1])
-    x2 = np.minimum(box[2], boxes[:, 2])
-    y2 = np.minimum(box[3], boxes[:, 3])
-    intersection = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area = (box[2] - box[0]) * (box[3] - box[1])
     areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    union = area + areas - intersection
-    return np.where(union > 0, intersection / np.maximum(union, 1e-12), 0.0).astype(np.float32)
+    return _iou_against(box, boxes, (box[2] - box[0]) * (box[3] - box[1]), areas)
+
+
+def _iou_against(
+    box: npt.NDArray[np.float32],
+    boxes: npt.NDArray[np.float32],
+    area: np.float32,
+    areas: npt.NDArray[np.float32],
+) -> npt.NDArray[np.float32]:
+    # np.maximum instead of np.clip/np.where: this runs once per kept box, the wrappers cost more than
+    # the arithmetic. Where the union is 0 the intersection is 0 too, so the result is 0 as it should be.
+    width = np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0])
+    height = np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1])
+    intersection = np.maximum(width, 0) * np.maximum(height, 0)
+    union = np.maximum(area + areas - intersection, np.float32(1e-12))
+    return np.asarray(intersection / union, dtype=np.float32)
 
 
 def nms(
@@ -24,6 +32,7 @@ def nms(
 ) -> npt.NDArray[np.int64]:
     """Indices of the boxes kept by greedy NMS, highest score first."""
     order = np.argsort(-scores, kind="stable")
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     keep: list[int] = []
     while order.size:
         best = int(order[0])
@@ -31,7 +40,7 @@ def nms(
         if order.size == 1:
             break
         rest = order[1:]
-        order = rest[box_iou(boxes[best], boxes[rest]) <= iou_threshold]
+        order = rest[_iou_against(boxes[best], boxes[rest], areas[best], areas[rest]) <= iou_threshold]
     return np.asarray(keep, dtype=np.int64)
 
 

@@ -1,12 +1,16 @@
 """ONNX YOLO detector: letterbox → onnxruntime → vectorised decode → class-wise NMS → input pixels.
 
 Reads any ultralytics-exported YOLO detection model: one output of shape (batch, 4 + classes, anchors)
-holding cx, cy, w, h in input pixels followed by per-class scores; fixed or dynamic batch.
+holding cx, cy, w, h in input pixels followed by per-class scores; fixed or dynamic batch. A model whose
+input height/width are dynamic is fed the minimal stride-aligned rect (``vision.letterbox``), which is
+what ultralytics' own predictor does and saves up to a third of the compute on 4:3 and 3:2 photos.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,12 +19,13 @@ import numpy.typing as npt
 import onnxruntime as ort
 
 from vision.detections import Detections
-from vision.letterbox import LetterboxTransform, letterbox, to_input_tensor
+from vision.letterbox import LetterboxTransform, letterbox_batch, plan, to_input_tensor
 from vision.nms import batched_nms
 
 # Preferred first; onnxruntime silently skips providers it was not built with, we filter explicitly.
 PROVIDER_PREFERENCE = ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
 MAX_CANDIDATES = 10_000  # cap before NMS so a degenerate model cannot make NMS quadratic in 8,400 boxes
+DEFAULT_STRIDE = 32  # YOLO's largest feature stride, when the model's metadata does not say
 
 
 class ModelError(ValueError):
@@ -33,18 +38,30 @@ class DetectorOptions:
     max_detections: int = 300
     intra_op_threads: int | None = None
     batch_size: int = 8
+    rect: bool = True  # minimal stride-aligned input for dynamic-shape models; False: always square
+    allow_spinning: bool = False  # busy-wait worker threads (only worth it on cores nobody else uses)
 
 
-def make_session(model_path: Path, intra_op_threads: int | None = None) -> ort.InferenceSession:
-    """An inference session with deliberate options: full graph optimisation, sequential execution
-    (one model, one stream of batches: parallel operator scheduling only adds contention), and an
-    explicit intra-op thread count so several detectors in one process do not oversubscribe cores."""
+def make_session(
+    model_path: Path, intra_op_threads: int | None = None, *, allow_spinning: bool = False
+) -> ort.InferenceSession:
+    """An inference session with deliberate options (measured in bench/bench_inference.py):
+    - full graph optimisation (fusions + NCHWc conv layouts: the biggest single win on CPU);
+    - sequential execution: one model, one stream of batches; parallel operator scheduling only adds
+      contention on a YOLO graph that is a chain;
+    - an explicit intra-op thread count when given, so several detectors do not oversubscribe cores;
+    - no spinning: ORT's workers busy-wait between operators by default, which on cores shared with
+      camera decoding, the web server or other workers steals the CPU the model itself needs (spinning
+      made the raw session 2.3x slower on a loaded 2-core machine: ``bench_inference.py --options``);
+    - the CPU memory arena stays on: buffers are reused across runs of the same shapes."""
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.inter_op_num_threads = 1
+    options.enable_cpu_mem_arena = True
     if intra_op_threads is not None:
         options.intra_op_num_threads = intra_op_threads
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if allow_spinning else "0")
     options.log_severity_level = 3
     available = set(ort.get_available_providers())
     providers = [p for p in PROVIDER_PREFERENCE if p in available]
@@ -71,18 +88,36 @@ class OnnxDetector:
         self.class_names = tuple(class_names)
         self.input_size = input_size
         self.options = options or DetectorOptions()
-        self._session = make_session(model_path, self.options.intra_op_threads)
-        self._input_name, self._fixed_batch = self._check_io()
+        self._session = make_session(
+            model_path, self.options.intra_op_threads, allow_spinning=self.options.allow_spinning
+        )
+        self._input_name, self._fixed_batch, dynamic_hw = self._check_io()
+        # None: square layout (fixed-shape model, or rect turned off); else rect aligned to the stride.
+        self.stride: int | None = self._model_stride() if dynamic_hw and self.options.rect else None
         threshold_map = thresholds or {}
         self._class_thresholds = np.array(
             [threshold_map.get(name, default_threshold) for name in self.class_names], dtype=np.float32
         )
+        self._min_threshold = np.float32(self._class_thresholds.min()) if self.class_names else np.float32(0)
 
     @property
     def providers(self) -> list[str]:
         return list(self._session.get_providers())
 
-    def _check_io(self) -> tuple[str, int | None]:
+    @property
+    def session(self) -> ort.InferenceSession:
+        """The underlying session (benchmarks time it alone with exactly these options)."""
+        return self._session
+
+    def input_shape_for(self, source_size: tuple[int, int]) -> tuple[int, int]:
+        """The model input (h, w) an image of ``source_size`` (h, w) is fed at, alone in its batch."""
+        return plan(source_size, self.input_size, self.stride).canvas
+
+    def _model_stride(self) -> int:
+        stride = self._session.get_modelmeta().custom_metadata_map.get("stride", "")
+        return int(stride) if stride.isdigit() and int(stride) > 0 else DEFAULT_STRIDE
+
+    def _check_io(self) -> tuple[str, int | None, bool]:
         inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
         if len(inputs) != 1 or len(outputs) < 1:
             raise ModelError(
@@ -100,25 +135,80 @@ class OnnxDetector:
                 f"{self.model_path}: output has {channels} channels but the card lists "
                 f"{len(self.class_names)} classes (expected 4 + {len(self.class_names)} = {expected})"
             )
+        height, width = input_shape[2], input_shape[3]
+        fixed_hw = isinstance(height, int) and isinstance(width, int)
+        if fixed_hw and (height, width) != tuple(self.input_size):
+            raise ModelError(
+                f"{self.model_path}: model input is {height}x{width} but the card says "
+                f"{self.input_size[0]}x{self.input_size[1]}"
+            )
         batch = input_shape[0]
-        return inputs[0].name, batch if isinstance(batch, int) else None
+        return inputs[0].name, batch if isinstance(batch, int) else None, not fixed_hw
 
     def detect(self, image: npt.NDArray[np.uint8]) -> Detections:
         return self.detect_many([image])[0]
 
     def detect_many(self, images: Sequence[npt.NDArray[np.uint8]]) -> list[Detections]:
-        """Detect in many images, feeding the model in batches (the model's fixed batch if it has one)."""
+        """Detect in many images, fed to the model in batches (``detect_iter``); results in input order.
+
+        In rect layout images are batched in order of their input shape, so a batch mostly holds one
+        shape and little padding is computed.
+        """
+        order = list(range(len(images)))
+        if self.stride is not None and len(images) > 1:
+            order.sort(key=lambda i: self.input_shape_for((images[i].shape[0], images[i].shape[1])))
+        results: list[Detections | None] = [None] * len(images)
+        for index, detections in zip(order, self.detect_iter(images[i] for i in order), strict=True):
+            results[index] = detections
+        return [result for result in results if result is not None]
+
+    def detect_iter(self, images: Iterable[npt.NDArray[np.uint8]]) -> Iterator[Detections]:
+        """Detections for each image, in order, in batches of the model's fixed batch or
+        ``options.batch_size``, pipelined.
+
+        While the session runs batch n, one helper thread decodes the output of batch n-1, then takes the
+        images of batch n+1 from ``images`` (a generator that reads and decodes files does that work there
+        too) and letterboxes them. onnxruntime leaves part of the CPU idle between and inside runs; this
+        hides the pre- and post-processing there (``bench/bench_inference.py``). An exception raised by
+        ``images`` ends the iteration. A single batch runs inline, without the helper thread.
+        """
         step = self._fixed_batch or max(1, self.options.batch_size)
-        results: list[Detections] = []
-        for start in range(0, len(images), step):
-            chunk = images[start : start + step]
-            boxed = [letterbox(image, self.input_size) for image in chunk]
-            tensors = [tensor for tensor, _ in boxed]
-            if self._fixed_batch and len(tensors) < self._fixed_batch:  # pad a short final chunk
-                tensors += [tensors[-1]] * (self._fixed_batch - len(tensors))
-            raw = self._run(to_input_tensor(tensors))
-            results += [self._decode(raw[i], transform) for i, (_, transform) in enumerate(boxed)]
-        return results
+        source = iter(images)
+
+        def prepare() -> tuple[npt.NDArray[np.float32], list[LetterboxTransform]] | None:
+            chunk = list(itertools.islice(source, step))
+            if not chunk:
+                return None
+            canvases, transforms = letterbox_batch(chunk, self.input_size, stride=self.stride)
+            if self._fixed_batch and len(canvases) < self._fixed_batch:  # pad a short final chunk
+                canvases += [canvases[-1]] * (self._fixed_batch - len(canvases))
+            return to_input_tensor(canvases), transforms
+
+        def decode(raw: npt.NDArray[np.float32], transforms: list[LetterboxTransform]) -> list[Detections]:
+            return [self._decode(raw[row], transform) for row, transform in enumerate(transforms)]
+
+        first = prepare()
+        if first is None:
+            return
+        following = prepare()
+        if following is None:  # one batch (a single camera frame or photo): nothing to overlap
+            yield from decode(self._run(first[0]), first[1])
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="detect-pipeline") as helper:
+            ready: Future[tuple[npt.NDArray[np.float32], list[LetterboxTransform]] | None] = Future()
+            ready.set_result(following)
+            current: tuple[npt.NDArray[np.float32], list[LetterboxTransform]] | None = first
+            decoding: Future[list[Detections]] | None = None
+            while current is not None:
+                tensor, transforms = current
+                raw = self._run(tensor)
+                if decoding is not None:
+                    yield from decoding.result()
+                decoding = helper.submit(decode, raw, transforms)
+                current = ready.result()
+                ready = helper.submit(prepare) if current is not None else ready
+            if decoding is not None:
+                yield from decoding.result()
 
     def _run(self, tensor: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         output = self._session.run(None, {self._input_name: tensor})[0]
@@ -131,18 +221,25 @@ class OnnxDetector:
 
     def _decode(self, prediction: npt.NDArray[np.float32], transform: LetterboxTransform) -> Detections:
         """(4 + C, A) raw predictions of one image → final detections in source pixels."""
+        # Almost every anchor is background: drop those below the lowest class threshold before the
+        # per-anchor argmax, so the rest of the decode touches tens of anchors, not thousands.
         scores_all = prediction[4:]
-        class_ids = scores_all.argmax(axis=0)
-        scores = scores_all[class_ids, np.arange(scores_all.shape[1])]
+        anchors = np.flatnonzero(scores_all.max(axis=0) >= self._min_threshold)
+        if anchors.size == 0:
+            return Detections.empty(self.class_names)
+        candidate_scores = scores_all[:, anchors]
+        class_ids = candidate_scores.argmax(axis=0)
+        scores = candidate_scores[class_ids, np.arange(anchors.size)]
         keep = scores >= self._class_thresholds[class_ids]
         if not keep.any():
             return Detections.empty(self.class_names)
-        candidates = np.flatnonzero(keep)
-        if candidates.size > MAX_CANDIDATES:
-            candidates = candidates[np.argsort(-scores[candidates])[:MAX_CANDIDATES]]
-        cx, cy, w, h = prediction[:4, candidates]
-        boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1).astype(np.float32)
-        scores, class_ids = scores[candidates], class_ids[candidates].astype(np.int64)
+        anchors, scores, class_ids = anchors[keep], scores[keep], class_ids[keep].astype(np.int64)
+        if anchors.size > MAX_CANDIDATES:
+            top = np.argsort(-scores)[:MAX_CANDIDATES]
+            anchors, scores, class_ids = anchors[top], scores[top], class_ids[top]
+        cx, cy, w, h = prediction[:4, anchors]
+        half_w, half_h = w / 2, h / 2
+        boxes = np.stack([cx - half_w, cy - half_h, cx + half_w, cy + half_h], axis=1).astype(np.float32)
         kept = batched_nms(boxes, scores, class_ids, self.options.iou_threshold)[
             : self.options.max_detections
         ]

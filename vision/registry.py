@@ -7,6 +7,7 @@ highest version. ``reload()`` re-scans the folder cheaply, so a running service 
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,12 +113,8 @@ def load_detector(entry: ModelEntry, options: DetectorOptions | None = None) -> 
         card.input_size,
         thresholds=card.thresholds,
         default_threshold=card.default_threshold,
-        options=DetectorOptions(
-            iou_threshold=card.iou_threshold,
-            max_detections=(options or DetectorOptions()).max_detections,
-            intra_op_threads=(options or DetectorOptions()).intra_op_threads,
-            batch_size=(options or DetectorOptions()).batch_size,
-        ),
+        # The card's IoU threshold wins; every other option is the caller's.
+        options=dataclasses.replace(options or DetectorOptions(), iou_threshold=card.iou_threshold),
     )
 
 

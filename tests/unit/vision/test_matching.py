@@ -24,7 +24,7 @@ def load(name: str) -> tuple[Image, Box]:
     image = cv2.imread(str(FIXTURES / f"{name}.jpg"))
     assert image is not None
     x1, y1, x2, y2 = boxes[name]["box"]
-    return image, (x1, y1, x2, y2)
+    return np.asarray(image, np.uint8), (x1, y1, x2, y2)
 
 
 def homography(
@@ -43,14 +43,13 @@ def homography(
     persp = np.array([[1, 0, 0], [0, 1, 0], [tilt, -tilt, 1]])
     centre = np.array([[1, 0, shape[1] / 2], [0, 1, shape[0] / 2], [0, 0, 1]], np.float64)
     h = centre @ rot @ persp @ np.array([[1, 0, -cx], [0, 1, -cy], [0, 0, 1]], np.float64)
-    return h / h[2, 2]
+    out: npt.NDArray[np.float64] = h / h[2, 2]
+    return out
 
 
 def warp(image: Image, h: npt.NDArray[np.float64]) -> Image:
-    out: Image = cv2.warpPerspective(
-        image, h, (image.shape[1], image.shape[0]), borderMode=cv2.BORDER_REFLECT
-    )
-    return out
+    out = cv2.warpPerspective(image, h, (image.shape[1], image.shape[0]), borderMode=cv2.BORDER_REFLECT)
+    return np.asarray(out, np.uint8)
 
 
 def remove(image: Image, box: Box) -> Image:
@@ -58,15 +57,14 @@ def remove(image: Image, box: Box) -> Image:
     mask = np.zeros(image.shape[:2], np.uint8)
     x1, y1, x2, y2 = (round(v) for v in box)
     mask[y1:y2, x1:x2] = 255
-    out: Image = cv2.inpaint(image, mask, 5, cv2.INPAINT_TELEA)
-    return out
+    return np.asarray(cv2.inpaint(image, mask, 5, cv2.INPAINT_TELEA), np.uint8)
 
 
 def corner_error(
     h_est: npt.NDArray[np.float64], h_true: npt.NDArray[np.float64], shape: tuple[int, ...]
 ) -> float:
     height, width = shape[:2]
-    corners = np.float64([[0, 0], [width, 0], [width, height], [0, height]]).reshape(-1, 1, 2)
+    corners = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float64).reshape(-1, 1, 2)
     est = cv2.perspectiveTransform(corners, h_est)
     true = cv2.perspectiveTransform(corners, h_true)
     return float(np.max(np.linalg.norm(est - true, axis=2)))
@@ -94,7 +92,8 @@ def test_hazard_removed_is_resolved(name: str) -> None:
 @pytest.mark.parametrize("name", ["hardhat_b", "corrosion_a", "corrosion_b"])
 def test_hazard_still_there_under_lighting_change_is_not_resolved(name: str) -> None:
     before, box = load(name)
-    darker = cv2.LUT(before, np.clip((np.arange(256) / 255.0) ** 1.8 * 255, 0, 255).astype(np.uint8))
+    lut = np.clip((np.arange(256) / 255.0) ** 1.8 * 255, 0, 255).astype(np.uint8)
+    darker = np.asarray(cv2.LUT(before, lut), np.uint8)
     result = verify(before, warp(darker, homography(box, before.shape, -15.0, 0.9)), box)
     assert result.verdict is Verdict.NOT_RESOLVED, result.reasons
 
@@ -131,7 +130,8 @@ def test_noise_only_after_photo_is_not_resolved() -> None:
 def test_after_photo_of_other_size_and_aspect_registers() -> None:
     before, box = load("corrosion_b")
     # A re-take at another resolution, cropped to another aspect ratio.
-    after = cv2.resize(before, None, fx=1.7, fy=1.7, interpolation=cv2.INTER_CUBIC)[:, 60:-60]
+    after = np.asarray(cv2.resize(before, None, fx=1.7, fy=1.7, interpolation=cv2.INTER_CUBIC), np.uint8)
+    after = after[:, 60:-60]
     result = verify(before, after, box)
     assert result.verdict is Verdict.NOT_RESOLVED, result.reasons
     assert result.registration is not None and result.registration.homography is not None
@@ -170,7 +170,7 @@ def test_bad_boxes_are_refused(box: Box) -> None:
 def test_wrong_array_types_are_refused() -> None:
     before, box = load("hardhat_b")
     with pytest.raises(MatchingError):
-        verify(before.astype(np.float32), before, box)  # type: ignore[arg-type]
+        verify(before.astype(np.float32), before, box)  # type: ignore[arg-type, unused-ignore]
     with pytest.raises(MatchingError):
         verify(before, np.zeros((200, 200, 4), np.uint8), box)
 
@@ -179,7 +179,7 @@ def test_detector_still_seeing_the_hazard_overrides_local_change() -> None:
     before, box = load("hardhat_b")
     h = homography(box, before.shape, 10.0, 1.1)
     after = warp(remove(before, box), h)
-    corners = cv2.perspectiveTransform(np.float64([[box[:2], box[2:]]]), h)[0]
+    corners = cv2.perspectiveTransform(np.array([[box[:2], box[2:]]], np.float64), h)[0]
 
     def detector(image: Image) -> Detections:
         # Sees a "head" where the warped box is, in every photo: the hazard is still there.

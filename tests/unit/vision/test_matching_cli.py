@@ -14,6 +14,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from serving.cli import verify_cmd
+from vision.matching import hazard_classes_for
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "matching"
 
@@ -143,3 +144,36 @@ def test_unreadable_files_exit_2(app: typer.Typer, tmp_path: Path) -> None:
         assert code == 2
         report = json.loads(stdout)
         assert report["verdict"] is None and str(after) in report["error"]
+
+
+def test_detector_recheck_uses_the_named_model(app: typer.Typer, tmp_path: Path) -> None:
+    args = [str(FIXTURES / "corrosion_b.jpg"), str(rectified(tmp_path, "corrosion_b"))]
+    code, stdout = run(app, *args, "--box", box_arg("corrosion_b"), "--json", "--model", "ppe")
+    report = json.loads(stdout)
+    assert code == 0 and report["model"] == "ppe@1", report
+    # The re-check ran: both confidences are numbers (no head in a corroded pipe: about zero).
+    assert report["scores"]["hazard_confidence_after"] is not None
+    assert report["scores"]["hazard_confidence_before"] is not None
+    assert report["refined_points"] >= 12 and "ncc_refine" in report["method"]
+
+
+def test_default_model_is_the_ppe_model_and_can_be_switched_off(app: typer.Typer) -> None:
+    photo = str(FIXTURES / "hardhat_a.jpg")
+    other = str(FIXTURES / "corrosion_b.jpg")
+    _, stdout = run(app, photo, other, "--box", box_arg("hardhat_a"), "--json")
+    assert json.loads(stdout)["model"] == "ppe@1"
+    _, stdout = run(app, photo, other, "--box", box_arg("hardhat_a"), "--json", "--no-detector")
+    assert json.loads(stdout)["model"] is None
+
+
+def test_unknown_model_exits_2(app: typer.Typer) -> None:
+    photo = str(FIXTURES / "hardhat_b.jpg")
+    code, stdout = run(app, photo, photo, "--box", box_arg("hardhat_b"), "--json", "--model", "nope")
+    assert code == 2
+    assert "nope" in json.loads(stdout)["error"]
+
+
+def test_hazard_classes_come_from_the_model_card() -> None:
+    assert hazard_classes_for(["head", "helmet", "person"]) == frozenset({"head"})
+    assert hazard_classes_for(("leak", "flange")) == frozenset({"leak"})
+    assert hazard_classes_for(["helmet"]) == frozenset()

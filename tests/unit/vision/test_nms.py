@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vision.nms import batched_nms, nms
+from vision.nms import batched_nms, box_iou, nms
 
 
 def _iou(a: list[float], b: list[float]) -> float:
@@ -38,7 +38,7 @@ def test_class_wise_nms_matches_the_reference(seed: int) -> None:
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 150))
     boxes = _random_boxes(rng, n)
-    scores = rng.permutation(n).astype(np.float32) / n  # distinct scores: a unique answer
+    scores = (rng.permutation(n) / n).astype(np.float32)  # distinct scores: a unique answer
     classes = rng.integers(0, 3, n).astype(np.int64)
     threshold = float(rng.uniform(0.2, 0.8))
     ours = batched_nms(boxes, scores, classes, threshold).tolist()
@@ -61,3 +61,15 @@ def test_different_classes_never_suppress_each_other() -> None:
 def test_no_boxes_gives_no_indices() -> None:
     empty = np.zeros((0, 4), np.float32)
     assert batched_nms(empty, np.zeros(0, np.float32), np.zeros(0, np.int64), 0.5).size == 0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_box_iou_matches_the_reference_including_degenerate_boxes(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    boxes = _random_boxes(rng, 60)
+    boxes[:5, 2] = boxes[:5, 0]  # zero width
+    boxes[5:10, 3] = boxes[5:10, 1] - 3  # inverted
+    boxes[10] = boxes[11]  # identical pair
+    for index in (0, 7, 11, 30):
+        expected = [_iou(boxes[index].tolist(), other) for other in boxes.tolist()]
+        np.testing.assert_allclose(box_iou(boxes[index], boxes), expected, atol=1e-6)
