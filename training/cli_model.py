@@ -120,6 +120,33 @@ def register(app: typer.Typer) -> None:
             f"{result.epochs} epochs on {result.device} in {result.duration_s:.0f}s; best {result.best}"
         )
 
+    @app.command("warmstart")
+    def warmstart_cmd(
+        onnx_model: Path = typer.Argument(..., help="one of our exported ONNX models (e.g. models/ppe/1)"),
+        out: Path = typer.Option(..., help="ultralytics .pt to write (pass it to `train --model`)"),
+        calib: Path = typer.Option(..., help="directory of images to measure BatchNorm statistics on"),
+        classes: str = typer.Option(..., help="class names of the new task (same count as the ONNX model)"),
+        calib_count: int = typer.Option(64, help="calibration images used"),
+        arch: str = typer.Option("yolo11n.yaml", help="architecture the ONNX model was trained with"),
+        imgsz: int = typer.Option(320, help="calibration input size (the model's)"),
+    ) -> None:
+        """Turn our own ONNX model back into a trainable checkpoint (transfer learning, offline)."""
+        from training.warmstart import warmstart_from_onnx
+        from training.yolo_dataset import list_images
+        from vision.images import read_image
+
+        images = [read_image(p, max_pixels=50_000_000) for p in list_images(calib)[:calib_count]]
+        names = tuple(n.strip() for n in classes.split(",") if n.strip())
+        try:
+            result = warmstart_from_onnx(onnx_model, out, images, names, arch, imgsz)
+        except ValueError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from exc
+        console.print(
+            f"{result.tensors_loaded} tensors from {onnx_model} → {result.checkpoint} "
+            f"(max |torch − onnxruntime| {result.max_abs_diff:.2e})"
+        )
+
     @app.command("export")
     def export_cmd(
         weights: Path = typer.Argument(..., help="ultralytics checkpoint (.pt)"),
@@ -139,7 +166,7 @@ def register(app: typer.Typer) -> None:
         max_drop: float = typer.Option(0.01, help="max mAP50 loss of INT8 vs FP32 (0.01 = 1 point)"),
     ) -> None:
         """Export to ONNX (opset pinned, simplified, dynamic batch); optional gated INT8 quantisation."""
-        from training.export import export_onnx, quantize_int8
+        from training.export import export_onnx, gated_int8, quantize_int8
         from training.yolo_dataset import list_images
 
         fp32 = export_onnx(weights, out, imgsz=imgsz, opset=opset)
@@ -149,23 +176,23 @@ def register(app: typer.Typer) -> None:
         if calib is None:
             raise typer.BadParameter("--int8 needs --calib DIR")
         images = list_images(calib)[:calib_count]
-        q = quantize_int8(fp32, out.with_suffix(".int8.onnx"), images, imgsz=imgsz)
-        console.print(f"INT8 ONNX → {q} ({q.stat().st_size / 1e6:.1f} MB, {len(images)} calibration images)")
+        q_path = out.with_suffix(".int8.onnx")
         if eval_data is None:
+            q = quantize_int8(fp32, q_path, images, imgsz=imgsz)
+            size_mb = q.stat().st_size / 1e6
+            console.print(f"INT8 ONNX → {q} ({size_mb:.1f} MB, {len(images)} calibration images)")
             return
         from training.evaluation_service import evaluate_model
 
-        results = {}
-        for label, path in (("fp32", fp32), ("int8", q)):
+        def map50_of(path: Path) -> float:
+            label = "int8" if path == q_path else "fp32"
             mut = _model_under_test(path, None, classes, imgsz, 0.25, label)
-            results[label] = evaluate_model(mut, eval_data, eval_split, out.parent / f"eval_{label}")
-            _print_eval(results[label])
-        drop = results["fp32"].metrics.map50 - results["int8"].metrics.map50
-        if drop > max_drop:
-            q.unlink()
-            console.print(f"[yellow]INT8 dropped mAP50 by {drop:.4f} > {max_drop}: removed {q}[/yellow]")
-        else:
-            console.print(f"INT8 kept: mAP50 change {-drop:+.4f}")
+            report = evaluate_model(mut, eval_data, eval_split, out.parent / f"eval_{label}")
+            _print_eval(report)
+            return float(report.metrics.map50)
+
+        outcome = gated_int8(fp32, q_path, images, map50_of, max_drop=max_drop, imgsz=imgsz)
+        console.print(outcome.message if outcome.kept else f"[yellow]{outcome.message}[/yellow]")
 
     @app.command("evaluate")
     def evaluate_cmd(

@@ -111,6 +111,7 @@ def install(
     )
     ModelCard.model_validate(final.model_dump())  # model_copy skips validation; the card must be valid
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
+    staging.chmod(0o755)  # mkdtemp makes it 0700; the service may run as another user
     shutil.copyfile(onnx_path, staging / MODEL_FILE)
     write_card(final, staging / CARD_FILE)
     target = root / str(version)

@@ -103,14 +103,20 @@ def train(cfg: TrainConfig, on_epoch: Any = None) -> TrainResult:
             # AMP's self-check downloads yolo11n.pt; CPU has no AMP anyway. Plots need a downloaded font.
             "amp": device != "cpu",
             "plots": False,
-            "pretrained": False,
+            # a *.pt start (e.g. training.warmstart from our own ONNX) transfers its weights
+            "pretrained": cfg.model.endswith(".pt"),
         }
         if cfg.time_hours:
             kwargs["time"] = cfg.time_hours
     if on_epoch is not None:
+        reported: set[int] = set()
 
         def _cb(trainer: Any) -> None:
-            on_epoch(int(trainer.epoch) + 1, int(trainer.epochs), dict(trainer.metrics or {}))
+            # ultralytics fires this hook once more for the final best.pt validation: report each epoch once
+            epoch = min(int(trainer.epoch) + 1, int(trainer.epochs))
+            if epoch not in reported:
+                reported.add(epoch)
+                on_epoch(epoch, int(trainer.epochs), dict(trainer.metrics or {}))
 
         model.add_callback("on_fit_epoch_end", _cb)
     model.train(**kwargs)

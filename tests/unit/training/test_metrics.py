@@ -73,8 +73,8 @@ def test_precision_recall_at_deployed_threshold() -> None:
     r = _res([BOX, FAR], [0, 0], [BOX, FAR], [0.9, 0.3], [0, 0])
     hi = evaluate([r], ["a"], [0.5]).per_class[0]
     lo = evaluate([r], ["a"], [0.2]).per_class[0]
-    assert (hi.precision, hi.recall) == (pytest.approx(1.0), pytest.approx(0.5))
-    assert (lo.precision, lo.recall) == (pytest.approx(1.0), pytest.approx(1.0))
+    assert (hi.precision, hi.recall) == pytest.approx((1.0, 0.5))
+    assert (lo.precision, lo.recall) == pytest.approx((1.0, 1.0))
 
 
 def test_wrong_class_counts_against_both_classes_and_in_confusion() -> None:

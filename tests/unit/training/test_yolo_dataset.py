@@ -28,7 +28,8 @@ def _broken(root: Path) -> Path:
     write_label(tr / "corrupt.png", ["0 0.5 0.5 0.2 0.2"])
     (tr / "empty.jpg").write_bytes(b"")
     write_image(root / "images" / "val" / "v.png", 9)
-    return write_yaml(root, ["helmet", "head"])
+    data: Path = write_yaml(root, ["helmet", "head"])
+    return data
 
 
 def test_broken_dataset_gives_typed_report(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import typer
 
 
 def write_image(path: Path, seed: int, size: int = 64) -> Path:
@@ -31,3 +32,40 @@ def write_yaml(root: Path, names: list[str], train: str = "images/train", val: s
         + "".join(f"  {i}: {n}\n" for i, n in enumerate(names))
     )
     return data
+
+
+def training_app() -> typer.Typer:
+    """The training command group on its own app (what ``hazardeye`` registers as a plugin)."""
+    import training.cli
+
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    training.cli.register(app)
+    return app
+
+
+REPO = Path(__file__).resolve().parents[3]
+HARDHAT_FIXTURES = REPO / "tests" / "fixtures" / "hardhat"
+
+
+def hardhat_fixture_yaml(root: Path) -> Path:
+    """data.yaml over the four Public Domain hardhat fixture images (train = val: evaluation only)."""
+    root.mkdir(parents=True, exist_ok=True)
+    return write_yaml_at(
+        root / "hardhat.yaml", HARDHAT_FIXTURES, ["head", "helmet", "person"], "images", "images"
+    )
+
+
+def write_yaml_at(data: Path, root: Path, names: list[str], train: str, val: str) -> Path:
+    data.write_text(
+        f"path: {root}\ntrain: {train}\nval: {val}\nnames:\n"
+        + "".join(f"  {i}: {n}\n" for i, n in enumerate(names))
+    )
+    return data
+
+
+def shipped_ppe_model() -> tuple[Path, tuple[str, ...], tuple[int, int]]:
+    """The current shipped PPE model (a real trained detector): path, classes, input size."""
+    from vision.registry import ModelRegistry
+
+    entry = ModelRegistry(REPO / "models").get("ppe")
+    return entry.model_path, tuple(entry.card.classes), entry.card.input_size
