@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from serving.bus.port import AlertBus
 from serving.objects.port import ObjectStore
+from serving.pipelines.detection import ImageAnalyzer
 from serving.settings import (
     BusSettings,
     DatabaseSettings,
@@ -23,10 +24,14 @@ from serving.settings import (
     S3ObjectStoreSettings,
     Settings,
     TaskSettings,
+    VisionSettings,
 )
 from serving.tasks.port import TaskRegistry, TaskRunner
+from vision.onnx_detector import DetectorOptions
+from vision.registry import ModelRegistry
 from workflow.persistence.engine import make_engine, make_session_factory
 from workflow.services.context import WorkflowContext
+from workflow.services.group_intake import GroupIntake
 
 
 @dataclass(frozen=True)
@@ -39,9 +44,13 @@ class Container:
     tasks: TaskRunner
     bus: AlertBus
     workflow: WorkflowContext
+    intake: GroupIntake  # camera frames' observations, group-committed across concurrent tasks
+    models: ModelRegistry
+    analyzer: ImageAnalyzer
 
     def close(self) -> None:
         self.tasks.close()
+        self.intake.close()
         self.bus.close()
         self.engine.dispose()
 
@@ -52,6 +61,8 @@ def bootstrap(
     registry = task_registry if task_registry is not None else TaskRegistry()
     engine = build_engine(settings.database)
     sessions = make_session_factory(engine)
+    models = build_model_registry(settings.vision)
+    workflow = WorkflowContext(session_factory=sessions)
     return Container(
         settings=settings,
         engine=engine,
@@ -60,7 +71,20 @@ def bootstrap(
         task_registry=registry,
         tasks=build_task_runner(settings.tasks, registry),
         bus=build_bus(settings.bus, start=start_bus),
-        workflow=WorkflowContext(session_factory=sessions),
+        workflow=workflow,
+        intake=GroupIntake(workflow),
+        models=models,
+        analyzer=ImageAnalyzer(models, (settings.vision.ppe_model, settings.vision.leak_model)),
+    )
+
+
+def build_model_registry(settings: VisionSettings) -> ModelRegistry:
+    """Scans the models folder (cheap); detectors load on first use."""
+    return ModelRegistry(
+        settings.models_dir,
+        options=DetectorOptions(
+            intra_op_threads=settings.intra_op_threads, allow_spinning=settings.allow_spinning
+        ),
     )
 
 

@@ -81,12 +81,29 @@ class MqttBusSettings(_Section):
 BusSettings = Annotated[LogBusSettings | MqttBusSettings, Field(discriminator="kind")]
 
 
+class PpeRequirement(_Section):
+    """The PPE a zone demands. A vest only counts with a model that detects vests (or their absence)."""
+
+    helmet: bool = True
+    vest: bool = False
+
+
 class VisionSettings(_Section):
     models_dir: Path = REPO_MODELS_DIR
     ppe_model: str = "ppe"
     leak_model: str = "leak"
     max_image_pixels: int = Field(default=50_000_000, ge=1)
     intra_op_threads: int | None = Field(default=None, ge=1)
+    # Busy-waiting onnxruntime threads: about 1.3x the inference rate on cores nobody else uses (a
+    # dedicated `hazardeye worker` node), about 0.45x when other processes compete for them. Off by default.
+    allow_spinning: bool = False
+    # Per-zone PPE, e.g. HAZARDEYE_VISION__PPE_ZONES='{"control-room": {"helmet": false}}'; other zones:
+    # ppe_default.
+    ppe_default: PpeRequirement = PpeRequirement()
+    ppe_zones: dict[Annotated[str, Field(min_length=1, max_length=64)], PpeRequirement] = {}
+
+    def ppe_for(self, zone: str) -> PpeRequirement:
+        return self.ppe_zones.get(zone, self.ppe_default)
 
 
 class PhotoSettings(_Section):
@@ -101,6 +118,25 @@ class CameraSettings(_Section):
     shard_count: int = Field(default=1, ge=1)
 
 
+class SweepSettings(_Section):
+    """Background sweeps of ``hazardeye serve``: escalation, permit expiry, stale sensors."""
+
+    interval_s: float = Field(default=60.0, ge=0.05, le=86_400)
+    enabled: bool = True
+
+
+class MonitorSettings(_Section):
+    """Camera monitor knobs beyond the camera file (per-process, in-memory)."""
+
+    # A sensor alert attaches a camera's latest frame only when it is at most this old.
+    snapshot_max_age_s: float = Field(default=120.0, gt=0)
+    # One permit presence check per zone per this period (each understaffed check raises an alert).
+    presence_cooldown_s: float = Field(default=60.0, ge=0)
+    # Camera frames no evidence refers to are deleted after this many hours (null: kept forever). At least
+    # an hour, far above snapshot_max_age_s, so a frame is never deleted while it can still become evidence.
+    frame_retention_h: float | None = Field(default=168.0, ge=1.0)
+
+
 class HttpSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -108,7 +144,12 @@ class HttpSettings(_Section):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="HAZARDEYE_", env_nested_delimiter="__", env_file=None, extra="forbid", frozen=True
+        env_prefix="HAZARDEYE_",
+        env_nested_delimiter="__",
+        env_file=None,
+        env_parse_none_str="null",  # e.g. HAZARDEYE_MONITOR__FRAME_RETENTION_H=null: keep frames forever
+        extra="forbid",
+        frozen=True,
     )
 
     data_dir: Path = Path("var")
@@ -120,6 +161,8 @@ class Settings(BaseSettings):
     photos: PhotoSettings = PhotoSettings()
     cameras: CameraSettings = CameraSettings()
     http: HttpSettings = HttpSettings()
+    sweeps: SweepSettings = SweepSettings()
+    monitor: MonitorSettings = MonitorSettings()
 
 
 def load_settings(env_file: Path | None = None) -> Settings:

@@ -7,9 +7,26 @@ from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from serving.api import auth, health
+from serving.api.errors import install_error_handlers
 from serving.api.limits import BodySizeLimit
 from serving.api.metrics import Metrics, RequestLatency, build_metrics
+from serving.api.routes import (
+    alerts,
+    audit,
+    cameras,
+    hazards,
+    kpis,
+    manual_hazards,
+    objects,
+    permits,
+    photos,
+    reviews,
+    sensors,
+    zones,
+)
+from serving.api.routes import models as model_routes
 from serving.bootstrap import Container
+from serving.web import install_web
 
 
 def create_app(container: Container) -> FastAPI:
@@ -23,8 +40,24 @@ def create_app(container: Container) -> FastAPI:
         BodySizeLimit, max_bytes=container.settings.photos.max_bytes, path_prefixes=["/api/v1/"]
     )
     app.add_middleware(RequestLatency, metrics=metrics)  # outermost: refused uploads are timed too
+    install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(auth.router)
+    # Resource routers (one module each under serving/api/routes/) are included below.
+    app.include_router(photos.router)
+    app.include_router(objects.router)
+    app.include_router(reviews.router)
+    app.include_router(manual_hazards.router)
+    app.include_router(cameras.router)
+    app.include_router(zones.router)
+    app.include_router(permits.router)
+    app.include_router(sensors.router)
+    app.include_router(alerts.router)
+    install_web(app)  # GET / (UI shell) and /static
+    app.include_router(hazards.router)
+    app.include_router(audit.router)
+    app.include_router(kpis.router)
+    app.include_router(model_routes.router)
     _add_metrics_route(app, metrics)
     return app
 

@@ -64,7 +64,7 @@ class BodySizeLimit:
             await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(BodyTooLargeError(self._max).detail).encode()
+        body = json.dumps({"detail": BodyTooLargeError(self._max).detail}).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -13,11 +13,13 @@ from typing import Annotated
 import cv2
 import typer
 
-from serving.settings import load_settings
+from serving.settings import Settings, load_settings
 from vision.detections import Box
 from vision.images import ImageError, read_image
-from vision.matching import MatchingError, Verdict, Verification, verify
+from vision.matching import Detector, MatchingError, Verdict, Verification, hazard_classes_for, verify
 from vision.matching_visual import render
+from vision.onnx_detector import DetectorOptions, ModelError
+from vision.registry import ModelRegistry
 
 EXIT_RESOLVED, EXIT_NOT_RESOLVED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -35,10 +37,11 @@ def parse_box(text: str) -> Box:
     return (x1, y1, x2, y2)
 
 
-def report(result: Verification, timings_ms: dict[str, float]) -> dict[str, object]:
+def report(result: Verification, timings_ms: dict[str, float], model: str | None = None) -> dict[str, object]:
     reg, region = result.registration, result.region
     return {
         "verdict": result.verdict.value,
+        "model": model,
         "reasons": list(result.reasons),
         "scores": {
             "same_scene": round(reg.same_scene, 4) if reg else None,
@@ -49,6 +52,7 @@ def report(result: Verification, timings_ms: dict[str, float]) -> dict[str, obje
             "ring_similarity": round(region.ring_similarity, 4) if region else None,
             "visible_fraction": round(region.visible_fraction, 4) if region else None,
             "hazard_confidence_after": region.hazard_confidence_after if region else None,
+            "hazard_confidence_before": region.hazard_confidence_before if region else None,
         },
         # A model fitted to a different scene is noise: do not hand it out as if it meant something.
         "homography": reg.homography.round(8).tolist()
@@ -56,9 +60,25 @@ def report(result: Verification, timings_ms: dict[str, float]) -> dict[str, obje
         else None,
         "inliers": reg.inliers if reg else 0,
         "method": reg.method if reg else None,
+        "refined_points": reg.refined_points if reg else 0,
         "warped_box": [list(p) for p in region.warped_polygon] if region else None,
         "timings_ms": {name: round(ms, 1) for name, ms in timings_ms.items()},
     }
+
+
+def load_detector(settings: Settings, name: str) -> tuple[str, Detector, frozenset[str]]:
+    """The named model from the registry, as the re-check detector, with the classes that mean hazard."""
+    registry = ModelRegistry(
+        settings.vision.models_dir,
+        options=DetectorOptions(intra_op_threads=settings.vision.intra_op_threads, batch_size=2),
+    )
+    entry, detector = registry.detector(name)
+    classes = hazard_classes_for(entry.card.classes)
+    if not classes:
+        raise ModelError(
+            f"model {entry.ref} detects no hazard class (classes: {', '.join(entry.card.classes)})"
+        )
+    return entry.ref, detector.detect, classes
 
 
 def verify_cmd(
@@ -69,18 +89,36 @@ def verify_cmd(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the side-by-side evidence image here")
     ] = None,
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model", "-m", help="Detector for the re-check, by name in the models folder (default: PPE)"
+        ),
+    ] = "",
+    no_detector: Annotated[
+        bool, typer.Option("--no-detector", help="Decide on registration and local change only")
+    ] = False,
 ) -> None:
     """Check that the hazard inside --box is gone from the AFTER photo."""
     hazard_box = parse_box(box)
     settings = load_settings()
     timings: dict[str, float] = {}
     start = time.perf_counter()
+    model_ref: str | None = None
     try:
+        detector: Detector | None = None
+        hazard_classes: frozenset[str] = frozenset()
+        if not no_detector:
+            model_ref, detector, hazard_classes = load_detector(settings, model or settings.vision.ppe_model)
+            timings["model"] = (time.perf_counter() - start) * 1e3
+        t_read = time.perf_counter()
         before_image = read_image(before, max_pixels=settings.photos.max_pixels)
         after_image = read_image(after, max_pixels=settings.photos.max_pixels)
-        timings["read"] = (time.perf_counter() - start) * 1e3
-        result = verify(before_image, after_image, hazard_box)
-    except (ImageError, MatchingError) as exc:
+        timings["read"] = (time.perf_counter() - t_read) * 1e3
+        result = verify(
+            before_image, after_image, hazard_box, detector=detector, hazard_classes=hazard_classes
+        )
+    except (ImageError, MatchingError, ModelError) as exc:
         if as_json:
             typer.echo(json.dumps({"verdict": None, "error": str(exc)}))
         else:
@@ -91,7 +129,7 @@ def verify_cmd(
     if out is not None:
         cv2.imwrite(str(out), render(before_image, after_image, hazard_box, result))
     if as_json:
-        typer.echo(json.dumps(report(result, timings)))
+        typer.echo(json.dumps(report(result, timings, model_ref)))
     else:
         typer.echo(f"{result.verdict.value}: " + "; ".join(result.reasons))
     raise typer.Exit(EXIT_RESOLVED if result.verdict is Verdict.RESOLVED else EXIT_NOT_RESOLVED)

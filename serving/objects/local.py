@@ -61,6 +61,11 @@ class LocalObjectStore:
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
 
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        path.unlink(missing_ok=True)  # the object first: a visible object always has its type sidecar
+        path.with_name(key + _TYPE_SUFFIX).unlink(missing_ok=True)
+
     def ping(self) -> None:
         try:
             self._root.mkdir(parents=True, exist_ok=True)

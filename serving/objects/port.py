@@ -42,6 +42,13 @@ class ObjectStore(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
+    def delete(self, key: str) -> None:
+        """Remove an expired camera frame (retention only: evidence and photos are never deleted).
+
+        Deleting a missing key is not an error, so an interrupted retention run can simply repeat.
+        """
+        ...
+
     def ping(self) -> None:
         """Raise ``ObjectStoreUnavailableError`` when the backend is not ready (readiness probe)."""
         ...

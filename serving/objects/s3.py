@@ -80,6 +80,17 @@ class S3ObjectStore:
             return False
         return True
 
+    def delete(self, key: str) -> None:
+        key = validate_key(key)
+        try:
+            self._client.remove_object(self._bucket, key)  # S3 deletes are idempotent
+        except S3Error as exc:
+            translated = self._translate(key, exc)
+            if not isinstance(translated, ObjectNotFoundError):
+                raise translated from exc
+        except HTTPError as exc:
+            raise ObjectStoreUnavailableError(f"delete {key}: {exc}") from exc
+
     def ping(self) -> None:
         try:
             if not self._client.bucket_exists(self._bucket):

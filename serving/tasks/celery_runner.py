@@ -76,7 +76,9 @@ class CeleryTaskRunner:
 
     def submit(self, name: str, payload: BaseModel, *, key: str | None = None) -> str:
         self._registry.get(name)  # fail fast on unknown names, in the caller's process
-        task_id = key or uuid.uuid4().hex
+        # Keys are namespaced by queue: two deployments (or test runs) sharing a result backend must not
+        # mistake each other's finished tasks for their own.
+        task_id = f"{self._queue}:{key}" if key is not None else uuid.uuid4().hex
         # Skip keys the backend already knows about; a race between two submits is covered by the
         # handlers being idempotent.
         known = key is not None and bool(self._app.conf.result_backend)

@@ -4,12 +4,11 @@ call ``register_handlers`` so the inline and Celery runners run the same functio
 from __future__ import annotations
 
 from serving.bootstrap import Container
+from serving.pipelines import camera_monitor, photos, verification
 
 
 def register_handlers(container: Container) -> None:
-    """Register every background task of the service on ``container.task_registry``.
-
-    The inference/verification handlers join here with the photo and camera pipelines; until then the
-    registry is empty and a worker simply idles on its queue.
-    """
-    _ = container
+    """Register every background task of the service on ``container.task_registry``."""
+    photos.register_tasks(container)
+    verification.register_tasks(container)
+    camera_monitor.register_tasks(container)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import socket
 import subprocess
@@ -52,8 +53,10 @@ class Mosquitto:
     def start(self) -> None:
         config = self.workdir / "mosquitto.conf"
         # Persistence on, so durable (clean_session=False) consumer sessions survive a broker restart.
+        # `user` = whoever runs the tests: started as root, mosquitto would otherwise drop to the
+        # `mosquitto` user, fail to write its database into our private workdir and lose those sessions.
         config.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+            f"user {getpass.getuser()}\nlistener {self.port} 127.0.0.1\nallow_anonymous true\n"
             f"persistence true\npersistence_location {self.workdir}/\n"
         )
         log = (self.workdir / "mosquitto.log").open("ab")

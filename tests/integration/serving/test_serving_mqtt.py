@@ -109,6 +109,8 @@ def test_broker_restart_reconnects_resubscribes_and_delivers(
     _wait(lambda: len(readings) == 1)
 
     mosquitto.stop()
+    # The peer's durable session must be on disk, or the alert below would race the peer's reconnect.
+    assert (mosquitto.workdir / "mosquitto.db").exists(), (mosquitto.workdir / "mosquitto.log").read_text()
     _wait(lambda: not bus.wait_connected(0))
     with pytest.raises(ConnectionError):
         bus.ping()

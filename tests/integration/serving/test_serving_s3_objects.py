@@ -57,6 +57,16 @@ def test_missing_key_and_bad_keys(store: S3ObjectStore) -> None:
         store.put(b"x", content_type="text/plain", key="../../etc/passwd")
 
 
+def test_delete_removes_the_object_and_repeats_quietly(store: S3ObjectStore) -> None:
+    kept = store.put(b"evidence frame", content_type="image/jpeg")
+    expired = store.put(b"expired frame", content_type="image/jpeg")
+    store.delete(expired.key)
+    assert not store.exists(expired.key) and store.exists(kept.key)
+    store.delete(expired.key)  # an interrupted retention run repeats
+    with pytest.raises(InvalidObjectKeyError):
+        store.delete("../evidence")
+
+
 def test_ping_fails_without_bucket(moto_endpoint: str) -> None:
     with pytest.raises(ObjectStoreUnavailableError, match="does not exist"):
         _store(moto_endpoint, f"absent-{uuid.uuid4().hex[:12]}").ping()

@@ -45,7 +45,7 @@ def test_upload_under_the_limit_passes(client: TestClient) -> None:
 def test_declared_oversize_is_refused_before_reading(client: TestClient) -> None:
     response = client.post("/api/v1/echo-size", files={"photo": ("a.jpg", b"x" * (LIMIT + 1), "image/jpeg")})
     assert response.status_code == 413
-    assert response.json()["error"] == "too_large"
+    assert response.json()["detail"]["error"] == "too_large"
 
 
 def test_chunked_oversize_stops_reading_early(client: TestClient) -> None:

@@ -84,3 +84,16 @@ def test_ping_fails_when_root_is_not_a_folder(tmp_path: Path) -> None:
     with pytest.raises(ObjectStoreUnavailableError):
         LocalObjectStore(blocker / "objects").ping()
     LocalObjectStore(tmp_path / "ok").ping()
+
+
+def test_delete_removes_the_object_and_its_type_and_repeats_quietly(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path)
+    kept = store.put(b"evidence frame", content_type="image/jpeg")
+    expired = store.put(b"expired frame", content_type="image/jpeg")
+    store.delete(expired.key)
+    assert not store.exists(expired.key) and store.exists(kept.key)
+    assert not list(tmp_path.rglob(f"{expired.key}*"))  # no type sidecar left behind
+    store.delete(expired.key)  # an interrupted retention run repeats
+    with pytest.raises(InvalidObjectKeyError):
+        store.delete("../" + kept.key)
+    assert store.put(b"expired frame", content_type="image/png").content_type == "image/png"  # storable again

@@ -1,0 +1,1 @@
+"""HTTP resource routers under /api/v1, one module per resource."""

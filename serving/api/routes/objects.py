@@ -1,0 +1,63 @@
+"""``/api/v1/objects/{key}``: the stored bytes of a photo, snapshot or annotated image.
+
+Keys are sha256/UUID hex (never paths); objects are immutable, so responses are cacheable forever and
+the key is a strong ETag.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
+
+from serving.api.auth import current_actor
+from serving.api.errors import ApiError, error_body
+from serving.bootstrap import Container
+from serving.objects.keys import validate_key
+from serving.objects.port import InvalidObjectKeyError, ObjectNotFoundError, ObjectStoreUnavailableError
+from workflow.domain.roles import Actor
+
+router = APIRouter(prefix="/api/v1/objects", tags=["objects"])
+
+_CACHE = "private, max-age=31536000, immutable"
+
+
+def _fail(status: int, code: str, message: str) -> HTTPException:
+    return HTTPException(status_code=status, detail=error_body(code, message)["detail"])
+
+
+@router.get(
+    "/{key:path}",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/jpeg": {}, "image/png": {}}, "description": "The stored bytes"},
+        304: {"description": "Not modified (If-None-Match matched the key)"},
+        401: {"model": ApiError, "description": "Missing or unknown API key"},
+        404: {"model": ApiError, "description": "No object under this key"},
+        422: {"model": ApiError, "description": "Not a sha256/UUID hex key"},
+        503: {"model": ApiError, "description": "The object store is unavailable"},
+    },
+)
+def get_object(
+    key: str,
+    request: Request,
+    if_none_match: str | None = Header(None, alias="If-None-Match"),
+    _actor: Actor = Depends(current_actor),
+) -> Response:
+    """The object's bytes with its stored content type (any authenticated role)."""
+    container: Container = request.app.state.container
+    try:
+        validate_key(key)
+    except InvalidObjectKeyError as exc:
+        raise _fail(422, "invalid_key", str(exc)) from exc
+    etag = f'"{key}"'
+    headers = {"ETag": etag, "Cache-Control": _CACHE}
+    try:
+        if if_none_match is not None and etag in {t.strip() for t in if_none_match.split(",")}:
+            container.objects.stat(key)  # only answer "not modified" for objects that exist
+            return Response(status_code=304, headers=headers)
+        info = container.objects.stat(key)
+        data = container.objects.get(key)
+    except ObjectNotFoundError as exc:
+        raise _fail(404, "not_found", f"no object {key}") from exc
+    except ObjectStoreUnavailableError as exc:
+        raise _fail(503, "object_store_unavailable", str(exc)) from exc
+    return Response(data, media_type=info.content_type, headers=headers)

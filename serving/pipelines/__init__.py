@@ -1,0 +1,1 @@
+"""Application pipelines: the glue between vision, cameras, workflow and the infrastructure adapters."""

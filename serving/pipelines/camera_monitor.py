@@ -1,0 +1,142 @@
+"""Camera monitoring wiring: snapshots → object store → ``camera.inspect`` task; health → board + bus.
+
+``register_tasks`` (called by ``serving.tasks.handlers`` in the API process and in ``hazardeye worker``)
+registers the task; ``CameraMonitor`` (started by ``hazardeye serve``) polls this process's shard of the
+cameras and keeps the ``CameraBoard`` the API reads.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from cameras.config import CameraConfig, load_cameras
+from cameras.health import HealthEvent, StateChange, StreamState
+from cameras.scheduler import CameraScheduler
+from cameras.snapshot import Snapshot
+from serving.bootstrap import Container
+from serving.bus.messages import Alert
+from serving.pipelines.camera_board import CameraBoard
+from serving.pipelines.camera_inspect import (
+    INSPECT_TASK,
+    Inspection,
+    InspectPayload,
+    InspectTask,
+    encode_jpeg,
+)
+from serving.tasks.port import TaskSpec, UnknownTaskError
+from workflow.services.frames import record_frame
+
+log = logging.getLogger(__name__)
+
+_STATE_LEVEL = {StreamState.OFFLINE: 2, StreamState.DEGRADED: 1}
+
+
+def register_tasks(container: Container) -> None:
+    """Register this pipeline's background tasks on ``container.task_registry``."""
+    container.task_registry.register(
+        TaskSpec(INSPECT_TASK, InspectPayload, InspectTask(container), max_retries=3, backoff_s=1.0)
+    )
+
+
+def inspect_task(container: Container) -> InspectTask | None:
+    """The registered handler object in this process (None when ``register_tasks`` was not called)."""
+    try:
+        handler = container.task_registry.get(INSPECT_TASK).handler
+    except UnknownTaskError:
+        return None
+    return handler if isinstance(handler, InspectTask) else None
+
+
+class CameraMonitor:
+    def __init__(
+        self,
+        container: Container,
+        cameras: Sequence[CameraConfig],
+        *,
+        board: CameraBoard | None = None,
+        grace_s: float = 10.0,
+        max_pending: int | None = None,
+    ) -> None:
+        self._c = container
+        settings = container.settings.cameras
+        self._scheduler = CameraScheduler(
+            cameras,
+            self._on_snapshot,
+            on_event=self._on_health,
+            shard_index=settings.shard_index,
+            shard_count=settings.shard_count,
+            grace_s=grace_s,
+        )
+        self.cameras = {camera.id: camera for camera in self._scheduler.cameras}
+        self.board = board if board is not None else CameraBoard()
+        for camera in self._scheduler.cameras:
+            self.board.add(camera)
+        # Beyond this many queued tasks, frames only refresh the board: inference is the bottleneck
+        # and a growing backlog would make every finding late.
+        self._max_pending = max_pending if max_pending is not None else 4 * max(1, len(self.cameras)) + 4
+        task = inspect_task(container)
+        self._unsubscribe = task.results.subscribe(self._on_inspection) if task is not None else None
+
+    def start(self) -> None:
+        self._scheduler.start()
+
+    def stop(self, timeout_s: float = 15.0) -> bool:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        return self._scheduler.stop(timeout_s)
+
+    def _on_snapshot(self, snapshot: Snapshot) -> None:
+        if not snapshot.is_evidence:  # frozen/black frames only feed health
+            return
+        camera = self.cameras[snapshot.camera_id]
+        key = self._c.objects.put(encode_jpeg(snapshot.frame), content_type="image/jpeg").key
+        record_frame(self._c.workflow, key, camera.id)  # for retention, unless it becomes evidence
+        self.board.on_snapshot(camera.id, key, snapshot.captured_at)
+        if self._c.tasks.queue_depth() >= self._max_pending:
+            log.warning("inspection backlog: camera %s frame %d not inspected", camera.id, snapshot.sequence)
+            return
+        payload = InspectPayload(
+            camera_id=camera.id,
+            zone=camera.zone,
+            polygons=camera.polygons,
+            snapshot_key=key,
+            captured_at=snapshot.captured_at,
+            sequence=snapshot.sequence,
+        )
+        self._c.tasks.submit(
+            INSPECT_TASK, payload, key=f"{INSPECT_TASK}:{camera.id}:{snapshot.captured_at.isoformat()}"
+        )
+
+    def _on_inspection(self, inspection: Inspection) -> None:
+        self.board.on_inspection(
+            inspection.camera_id,
+            inspection.at,
+            inspection.findings,
+            inspection.people,
+            inspection.annotated_key,
+        )
+
+    def _on_health(self, event: HealthEvent) -> None:
+        if not self.board.on_health(event) or not isinstance(event, StateChange):
+            return
+        camera = self.cameras.get(event.camera_id)
+        self._c.bus.publish_alert(
+            Alert(
+                alert_id=f"camera-{event.camera_id}-{event.at.isoformat()}",
+                kind="camera.state",
+                level=_STATE_LEVEL.get(event.current, 0),
+                message=f"camera {event.camera_id}: {event.previous.value} → {event.current.value} "
+                f"({event.reason})",
+                created_at=event.at,
+                zone=camera.zone if camera is not None else None,
+            )
+        )
+
+
+def build_monitor(container: Container, board: CameraBoard) -> CameraMonitor | None:
+    """The monitor for ``settings.cameras.config_file``; None when no camera file is configured."""
+    path = container.settings.cameras.config_file
+    if path is None:
+        return None
+    return CameraMonitor(container, load_cameras(path), board=board)

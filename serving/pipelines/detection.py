@@ -1,0 +1,104 @@
+"""Run every configured detector (PPE, leak) on an image and apply the rules layer.
+
+Shared by the photo upload, the camera monitor and the before/after re-check, so all three see the same
+models, thresholds and findings. A configured model that is not installed (e.g. no leak model shipped)
+is skipped and reported once in ``missing``; a model that fails its sha256 check is an error.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from vision.detections import Detections, Finding
+from vision.onnx_detector import ModelError
+from vision.ppe import ZoneRequirements, count_people
+from vision.registry import ModelRegistry
+from vision.rules import findings_for
+
+log = logging.getLogger(__name__)
+
+Image = npt.NDArray[np.uint8]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRun:
+    """One model's output on one image: ``model`` is ``name@version`` (the card's ref)."""
+
+    model: str
+    detections: Detections
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ImageAnalysis:
+    runs: tuple[ModelRun, ...]
+    inference_s: float
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Every model's findings, most confident first."""
+        return tuple(sorted((f for run in self.runs for f in run.findings), key=lambda f: -f.confidence))
+
+    @property
+    def people(self) -> int:
+        """People visible (each head/helmet box is a person): the largest count any PPE model gives."""
+        return max((count_people(run.detections) for run in self.runs), default=0)
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return tuple(run.model for run in self.runs)
+
+
+class ImageAnalyzer:
+    """Thread-safe (ORT sessions are); models are loaded on first use and cached by the registry."""
+
+    def __init__(self, registry: ModelRegistry, model_names: Sequence[str]) -> None:
+        self.registry = registry
+        self.model_names = tuple(dict.fromkeys(model_names))
+        self._warned: set[str] = set()
+
+    def installed(self) -> tuple[str, ...]:
+        """The configured model names that are present in the models folder."""
+        present = set(self.registry.names())
+        return tuple(name for name in self.model_names if name in present)
+
+    def missing(self) -> tuple[str, ...]:
+        present = set(self.registry.names())
+        return tuple(name for name in self.model_names if name not in present)
+
+    def analyze(self, image: Image, requirements: ZoneRequirements | None = None) -> ImageAnalysis:
+        return self.analyze_many([image], requirements)[0]
+
+    def analyze_many(
+        self, images: Sequence[Image], requirements: ZoneRequirements | None = None
+    ) -> list[ImageAnalysis]:
+        """Analyse a batch; raises ``ModelError`` only when no configured model can run at all."""
+        per_image: list[list[ModelRun]] = [[] for _ in images]
+        started = time.perf_counter()
+        names = self.installed()
+        self._warn_missing()
+        if not names:
+            raise ModelError(
+                f"none of the configured models {list(self.model_names)} is installed in "
+                f"{self.registry.models_dir}"
+            )
+        for name in names:
+            entry, detector = self.registry.detector(name)
+            for runs, detections in zip(per_image, detector.detect_many(list(images)), strict=True):
+                runs.append(ModelRun(entry.ref, detections, tuple(findings_for(detections, requirements))))
+        share = (time.perf_counter() - started) / max(len(images), 1)
+        return [ImageAnalysis(tuple(runs), share) for runs in per_image]
+
+    def _warn_missing(self) -> None:
+        for name in self.missing():
+            if name not in self._warned:
+                self._warned.add(name)
+                log.warning(
+                    "model %r is configured but not installed in %s; skipped", name, self.registry.models_dir
+                )

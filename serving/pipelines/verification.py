@@ -1,0 +1,153 @@
+"""Before/after verification of a rectification: the after photos against the hazard's first photo and box.
+
+vision.matching registers each after photo onto the before photo and checks the hazard box (local change
+plus a detector re-check through the shared analyzer); the after photo that registers best decides. The
+side-by-side evidence image is stored as an object. Nothing to compare with (no before photo, no box, an
+unreadable before object) is ``needs_reinspection``, never ``resolved``.
+
+Inline profile: the API calls ``verify_rectification`` inside the request. Celery: the API rectifies first
+and queues ``hazard.verify``; the task appends the verification evidence when done (idempotently).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from pydantic import BaseModel, Field
+
+from serving.bootstrap import Container
+from serving.objects import ObjectStoreError
+from serving.pipelines.detection import Image, ImageAnalyzer
+from serving.tasks.port import TaskSpec
+from vision.detections import Detections
+from vision.images import ImageError, decode_image
+from vision.matching import Detector, MatchingError, Verification, verify
+from vision.matching_visual import render
+from vision.onnx_detector import ModelError
+from workflow.domain.evidence import Verdict, VerificationOutcome
+from workflow.services.verification import VerificationSubject, append_verification, verification_subject
+
+log = logging.getLogger(__name__)
+
+TASK_NAME = "hazard.verify"
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationReport:
+    outcome: VerificationOutcome
+    reasons: tuple[str, ...]
+    side_by_side_key: str | None
+
+
+class VerifyTask(BaseModel):
+    """Queued after a rectification: verify the after photos stored as evidence ``after_seq``."""
+
+    hazard_id: int
+    after_seq: int = Field(ge=1)
+    after_keys: list[str] = Field(min_length=1)
+    by: str
+
+
+def verify_rectification(
+    container: Container, subject: VerificationSubject, after_keys: Sequence[str]
+) -> VerificationReport:
+    if subject.before_key is None or subject.box is None:
+        return _reinspect("no before photo with a hazard box to compare with")
+    max_pixels = container.settings.photos.max_pixels
+    try:
+        before = decode_image(
+            container.objects.get(subject.before_key), source="before photo", max_pixels=max_pixels
+        )
+    except (ObjectStoreError, ImageError) as exc:
+        return _reinspect(f"before photo unavailable: {exc}")
+    detector = _finding_detector(container.analyzer)
+    best: tuple[Verification, Image] | None = None
+    errors: list[str] = []
+    for key in after_keys:
+        after = decode_image(
+            container.objects.get(key), source=f"after photo {key[:12]}", max_pixels=max_pixels
+        )
+        try:
+            result = verify(
+                before, after, subject.box, detector=detector, hazard_classes=frozenset({subject.kind})
+            )
+        except MatchingError as exc:
+            errors.append(str(exc))
+            continue
+        if best is None or _same_scene(result) > _same_scene(best[0]):
+            best = (result, after)
+    if best is None:
+        return _reinspect("; ".join(errors) or "no after photo")
+    result, after = best
+    ok, encoded = cv2.imencode(
+        ".jpg", render(before, after, subject.box, result), [cv2.IMWRITE_JPEG_QUALITY, 85]
+    )
+    visual = container.objects.put(encoded.tobytes(), content_type="image/jpeg").key if ok else None
+    return VerificationReport(to_outcome(result), result.reasons, visual)
+
+
+def to_outcome(result: Verification) -> VerificationOutcome:
+    """``hazard_score``: how much of the hazard is left in the region, the larger of the detector's
+    confidence there and the region's similarity to before (1 - change); None when the region was not
+    checked (weak match, different scene)."""
+    reg, region = result.registration, result.region
+    hazard_score = None
+    if region is not None:
+        left = max(region.hazard_confidence_after or 0.0, 1.0 - region.change)
+        hazard_score = float(min(1.0, max(0.0, left)))
+    return VerificationOutcome(
+        Verdict(result.verdict.value),
+        float(min(1.0, max(0.0, reg.same_scene))) if reg else 0.0,
+        reg.inliers if reg else 0,
+        hazard_score,
+    )
+
+
+def _same_scene(result: Verification) -> float:
+    return result.registration.same_scene if result.registration else -1.0
+
+
+def _reinspect(reason: str) -> VerificationReport:
+    return VerificationReport(VerificationOutcome(Verdict.NEEDS_REINSPECTION, 0.0), (reason,), None)
+
+
+def _finding_detector(analyzer: ImageAnalyzer) -> Detector | None:
+    """The shared analyzer as a matching ``Detector`` whose classes are finding kinds (``ppe.no_helmet``,
+    ``leak.drip``): the region check then asks whether the hazard's own kind is still found there."""
+    if not analyzer.installed():
+        return None
+
+    def detect(image: Image) -> Detections:
+        try:
+            findings = analyzer.analyze(image).findings
+        except ModelError:
+            log.warning("detector re-check skipped: no model can run")
+            return Detections.empty()
+        kinds = tuple(sorted({f.kind for f in findings}))
+        return Detections(
+            np.array([f.box for f in findings], np.float32).reshape(-1, 4),
+            np.array([f.confidence for f in findings], np.float32),
+            np.array([kinds.index(f.kind) for f in findings], np.int64),
+            kinds,
+        )
+
+    return detect
+
+
+def run_verification_task(container: Container, task: VerifyTask) -> None:
+    """The Celery path: verify, store the image, append the evidence (a redelivery appends nothing)."""
+    subject = verification_subject(container.workflow, task.hazard_id)
+    report = verify_rectification(container, subject, task.after_keys)
+    keys = (report.side_by_side_key,) if report.side_by_side_key else ()
+    append_verification(container.workflow, task.hazard_id, task.after_seq, report.outcome, keys, task.by)
+
+
+def register_tasks(container: Container) -> None:
+    """Register this pipeline's background tasks on ``container.task_registry``."""
+    container.task_registry.register(
+        TaskSpec(TASK_NAME, VerifyTask, lambda task: run_verification_task(container, task))
+    )

@@ -1,0 +1,122 @@
+"""Camera monitoring end to end: a real RTSP server streams a video of a fixture photo (workers without
+helmets) → scheduled snapshots → the camera.inspect task with the real PPE model → one de-duplicated
+hazard with one evidence item per snapshot; the camera's state is visible in GET /api/v1/cameras."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import numpy.typing as npt
+import pytest
+import yaml
+
+from serving.bus.messages import Alert
+from serving.pipelines.camera_board import CameraBoard
+from serving.pipelines.camera_monitor import build_monitor
+from serving.settings import CameraSettings
+from tests.support.api import ApiHarness, api_harness, embedded_settings
+from tests.support.rtsp_process import RtspServer, gstreamer_available
+from workflow.domain.evidence import EvidenceKind
+from workflow.domain.roles import Role
+from workflow.services.queries import HazardFilter, hazard_detail, list_hazards
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(180)]
+
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "hardhat" / "images" / "004951.jpg"
+
+
+def _write_photo_video(path: Path, seconds: int = 120, fps: int = 10) -> Path:
+    """H.264 of the fixture photo; a frame counter in the corner keeps frames from being "frozen"."""
+    loaded = cv2.imread(str(FIXTURE))
+    assert loaded is not None
+    height, width = loaded.shape[0] // 2 * 2, loaded.shape[1] // 2 * 2  # yuv420p needs even sizes
+    photo: npt.NDArray[np.uint8] = np.ascontiguousarray(loaded[:height, :width], dtype=np.uint8)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.gop_size = fps
+        stream.options = {"preset": "ultrafast", "bf": "0", "keyint_min": str(fps), "crf": "18"}
+        for index in range(seconds * fps):
+            frame = photo.copy()
+            cv2.putText(
+                frame, f"{index:05d}", (8, height - 10), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2
+            )
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def _wait_for(predicate: Callable[[], bool], timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return predicate()
+
+
+@pytest.fixture
+def rtsp(tmp_path: Path) -> Iterator[RtspServer]:
+    if not gstreamer_available():
+        pytest.fail("GStreamer RTSP server missing: run scripts/system-packages")
+    server = RtspServer(_write_photo_video(tmp_path / "workers.mp4"), mounts=1, live=True).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def api(tmp_path: Path, rtsp: RtspServer) -> Iterator[ApiHarness]:
+    cameras = tmp_path / "cameras.yaml"
+    camera = {"id": "cam-a", "name": "Tank farm A", "url": rtsp.url("cam0"), "zone": "tank-farm"}
+    cameras.write_text(yaml.safe_dump({"cameras": [{**camera, "interval_s": 1.0, "read_timeout_s": 4.0}]}))
+    with api_harness(embedded_settings(tmp_path, cameras=CameraSettings(config_file=cameras))) as harness:
+        yield harness
+
+
+def test_snapshots_become_one_hazard_with_evidence_per_snapshot(api: ApiHarness) -> None:
+    alerts: list[Alert] = []
+    api.container.bus.subscribe_alerts(alerts.append)
+    board = CameraBoard()
+    monitor = build_monitor(api.container, board)
+    assert monitor is not None
+    api.client.app.state.camera_board = board  # type: ignore[attr-defined]
+    ctx = api.container.workflow
+
+    def evidence_count() -> int:
+        page = list_hazards(ctx, HazardFilter())
+        return max((h.evidence_count for h in page.items), default=0)
+
+    monitor.start()
+    try:
+        assert _wait_for(lambda: evidence_count() >= 4, timeout_s=90), "no de-duplicated evidence in time"
+        camera = api.client.get("/api/v1/cameras/cam-a", headers=api.auth(Role.INSPECTOR)).json()
+    finally:
+        assert monitor.stop(timeout_s=15)
+
+    page = list_hazards(ctx, HazardFilter())
+    assert [(h.kind, h.zone, h.source_id) for h in page.items] == [("ppe.no_helmet", "tank-farm", "cam-a")]
+    detail = hazard_detail(ctx, page.items[0].id)
+    assert all(e.kind is EvidenceKind.SNAPSHOT for e in detail.evidence)
+    frames = [e.object_keys[0] for e in detail.evidence]
+    assert len(set(frames)) == len(frames) >= 4  # each evidence item is a different snapshot
+    assert len({e.at for e in detail.evidence}) == len(frames)
+
+    assert camera["state"] == "streaming" and camera["last_error"] is None
+    assert camera["last_frame_at"] is not None and camera["snapshot_key"] is not None
+    assert "ppe.no_helmet" in {f["kind"] for f in camera["findings_last"]}
+    assert (camera["people_last"] or 0) >= 1
+    snapshot = api.client.get("/api/v1/cameras/cam-a/snapshot", headers=api.auth(Role.INSPECTOR))
+    assert snapshot.status_code == 200 and snapshot.content[:2] == b"\xff\xd8"  # a JPEG
+
+    kinds = [a.kind for a in alerts]
+    assert kinds.count("hazard.created") == 1  # one hazard, announced once
+    assert "camera.state" in kinds  # connecting → streaming
