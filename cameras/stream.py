@@ -7,6 +7,7 @@ and the RTSP socket timeout is set as well, so a dead or stalled camera raises i
 from __future__ import annotations
 
 import errno
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -76,19 +77,24 @@ MAX_GOP_UNITS = 600
 # Cameras that report absurd sizes are refused before a decoder allocates for them.
 MAX_PIXELS = 8192 * 8192
 
+_URL_IN_TEXT = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"]+")
+_UNAUTHORIZED = re.compile(r"\b(401|403|unauthorized|forbidden)\b")
+_NOT_FOUND = re.compile(r"\b(404|not found)\b")
+
 
 def classify(exc: BaseException, url: str) -> StreamError:
     """Map PyAV/OS errors to a small set of kinds the health table and the CLI can explain."""
     text = scrub(" ".join(str(exc).split()) or type(exc).__name__, url)
     code = getattr(exc, "errno", None)
-    lowered = text.lower()
+    # FFmpeg quotes the URL: its port or path must not read as a status code (":36403" is no 403).
+    lowered = _URL_IN_TEXT.sub(" ", text).lower()
     if isinstance(exc, StreamError):
         return exc
     if isinstance(exc, ConnectionRefusedError) or code == errno.ECONNREFUSED:
         return StreamError(ErrorKind.REFUSED, text)
-    if "401" in lowered or "unauthorized" in lowered or "403" in lowered or "forbidden" in lowered:
+    if _UNAUTHORIZED.search(lowered):
         return StreamError(ErrorKind.UNAUTHORIZED, text)
-    if "404" in lowered or "not found" in lowered:
+    if _NOT_FOUND.search(lowered):
         return StreamError(ErrorKind.NOT_FOUND, text)
     if (
         isinstance(exc, TimeoutError | av.ExitError)
