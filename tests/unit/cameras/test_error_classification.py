@@ -9,6 +9,7 @@ import pytest
 
 from cameras.stream import ErrorKind, classify
 
+INVALID = "Invalid data found when processing input"
 URL = "rtsp://admin:secret@127.0.0.1:36403/cam1"
 
 
@@ -16,9 +17,9 @@ URL = "rtsp://admin:secret@127.0.0.1:36403/cam1"
     ("exc", "kind"),
     [
         # The port ends in 403 and the path in 404: neither is a status code.
-        (av.InvalidDataError(errno.EINVAL, "Invalid data found when processing input", URL), ErrorKind.DECODE),
+        (av.InvalidDataError(errno.EINVAL, INVALID, URL), ErrorKind.DECODE),
         (OSError(errno.EIO, f"Input/output error: '{URL.replace('cam1', 'cam404')}'"), ErrorKind.OTHER),
-        (Exception(f"Server returned 401 Unauthorized (authorization failed): '{URL}'"), ErrorKind.UNAUTHORIZED),
+        (Exception(f"Server returned 401 Unauthorized: '{URL}'"), ErrorKind.UNAUTHORIZED),
         (Exception("Server returned 403 Forbidden (access denied)"), ErrorKind.UNAUTHORIZED),
         (Exception(f"Server returned 404 Not Found: '{URL}'"), ErrorKind.NOT_FOUND),
         (ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused"), ErrorKind.REFUSED),
