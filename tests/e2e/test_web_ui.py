@@ -206,6 +206,14 @@ def test_hazard_walks_to_closed_with_separate_rectifier_and_reviewer(page: Page,
     )
     verdict = page.locator("section:has(#before-after) .verdict").get_attribute("data-verdict")
     assert verdict in {"resolved", "not_resolved", "different_scene", "needs_reinspection"}
+    # The verification's comparison image (stored with the verification evidence) is shown under the pair.
+    shown = service.call("GET", f"/api/v1/hazards/{hazard_id}")
+    assert isinstance(shown, dict)
+    assert [e["object_keys"] for e in shown["evidence"] if e["kind"] == "verification"][-1]
+    page.wait_for_function(
+        "() => { const i = document.querySelector('figure.pane.wide img.photo');"
+        " return i !== null && i.src.startsWith('blob:') && i.naturalWidth > 0; }"
+    )
     # The rectifier has no review button: the reviewer must be someone else.
     expect(page.locator("[data-action=approve]")).to_have_count(0)
 

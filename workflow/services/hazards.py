@@ -450,9 +450,11 @@ def rectify(
     after_evidence_keys: Sequence[str],
     verification: VerificationOutcome | None,
     *,
+    verification_keys: Sequence[str] = (),
     verification_queued: bool = False,
 ) -> HazardView:
-    """Rectified: after photos appended (the before photos stay untouched), plus an optional verification."""
+    """Rectified: after photos appended (the before photos stay untouched), plus an optional verification
+    carrying ``verification_keys`` (its side-by-side image), all in one transaction."""
     if not after_evidence_keys:
         raise InvalidInput("rectification needs at least one after photo")
     now = ctx.clock.now()
@@ -465,7 +467,12 @@ def rectify(
         )
         if verification is not None:
             uow.repo.append_evidence(
-                hazard, EvidenceKind.VERIFICATION.value, (), actor.name, now, verification.to_json()
+                hazard,
+                EvidenceKind.VERIFICATION.value,
+                verification_keys,
+                actor.name,
+                now,
+                verification.to_json(),
             )
         hazard.rectified_by, hazard.rectified_at = actor.user_id, now
         uow.flush()

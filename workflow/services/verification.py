@@ -114,24 +114,3 @@ def _find(rows: Sequence[EvidenceRow], kind: EvidenceKind, field: str, value: in
         if row.kind == kind.value and row.payload and json.loads(row.payload).get(field) == value:
             return row.seq
     return None
-
-
-def attach_comparison(
-    ctx: WorkflowContext, hazard_id: int, verification_seq: int, object_key: str, text: str, by: str
-) -> int:
-    """Link the side-by-side image to a verification recorded by ``hazards.rectify`` (which stores the
-    outcome but no image) as a note evidence; returns its seq. Idempotent per verification."""
-    now = ctx.clock.now()
-    with ctx.uow() as uow:
-        hazard = uow.repo.hazard(hazard_id)
-        existing = _find(
-            uow.repo.evidence(hazard_id), EvidenceKind.NOTE, "verification_seq", verification_seq
-        )
-        if existing is not None:
-            return existing
-        payload = canonical_payload({"text": text, "verification_seq": verification_seq})
-        row = uow.repo.append_evidence(hazard, EvidenceKind.NOTE.value, (object_key,), by, now, payload)
-        uow.flush()
-        seq = row.seq
-        uow.commit()
-        return seq

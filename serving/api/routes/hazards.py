@@ -37,7 +37,7 @@ from workflow.domain.roles import Actor, Role
 from workflow.services import hazards as flow
 from workflow.services.context import WorkflowContext
 from workflow.services.queries import MAX_PAGE, HazardFilter, hazard_detail, list_hazards, repeat_report
-from workflow.services.verification import attach_comparison, verification_subject
+from workflow.services.verification import verification_subject
 from workflow.services.views import EventView, EvidenceView, HazardView
 
 MAX_AFTER_PHOTOS = 10
@@ -502,11 +502,8 @@ def rectify_route(
         container.tasks.submit(TASK_NAME, task, key=f"hazard-verify-{hazard_id}-{view.evidence_count}")
         return RectifyOut(hazard=_out(ctx, view), verification=None, verification_queued=True)
     report = verify_rectification(container, subject, keys)
-    view = flow.rectify(ctx, hazard_id, actor, keys, report.outcome)
-    if report.side_by_side_key is not None:
-        text = f"before/after comparison: {report.outcome.verdict.value}"
-        attach_comparison(ctx, hazard_id, view.evidence_count, report.side_by_side_key, text, actor.name)
-        view = hazard_detail(ctx, hazard_id).hazard
+    comparison = (report.side_by_side_key,) if report.side_by_side_key else ()
+    view = flow.rectify(ctx, hazard_id, actor, keys, report.outcome, verification_keys=comparison)
     o = report.outcome
     verification = VerificationOut(
         verdict=o.verdict,

@@ -66,9 +66,9 @@ def test_hazard_walks_from_discovered_to_closed_with_a_resolved_verification(api
     detail = api.client.get(f"/api/v1/hazards/{hazard_id}", headers=api.auth(R.REVIEWER)).json()
     assert detail["hazard"]["state"] == "rectified" and detail["hazard"]["assignee"] == "王师傅"
     kinds = [e["kind"] for e in detail["evidence"]]
-    assert kinds == ["before_photo", "after_photo", "verification", "note"]
+    assert kinds == ["before_photo", "after_photo", "verification"]
     assert detail["evidence"][2]["payload"]["verdict"] == "resolved"
-    assert detail["evidence"][3]["object_keys"] == [side_key]
+    assert detail["evidence"][2]["object_keys"] == [side_key]  # the same evidence as the Celery path
     after_key = detail["evidence"][1]["object_keys"][0]
     assert api.container.objects.exists(after_key)
 

@@ -64,7 +64,8 @@ function facts(hz) {
 
 function latestVerification(evidence) {
   const v = [...evidence].reverse().find((e) => e.kind === "verification");
-  return v ? parsePayload(v) : null;
+  // The comparison image is the verification evidence's own object (inline and background paths alike).
+  return v ? { ...parsePayload(v), side_by_side_key: v.object_keys?.[0] ?? null } : null;
 }
 
 function beforeAfter(evidence) {
