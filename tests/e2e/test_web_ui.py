@@ -178,6 +178,36 @@ def test_inspector_upload_creates_a_hazard_on_the_board(page: Page, service: Ser
     expect(page.locator(f"#hazard-list a[data-hazard-id='{hazard_id}']")).to_be_visible()
 
 
+def test_a_late_answer_to_an_older_filter_never_replaces_the_newer(page: Page, service: Service) -> None:
+    sign_in(page, service, "inspector", "#/upload")
+    hazard_id = upload_photo(page, WITH_HEADS, "zone-race")
+    held: list[Route] = []
+
+    def hold_closed(route: Route) -> None:
+        if "state=closed" in route.request.url:
+            held.append(route)  # answered only after the newer filter has been shown
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/hazards?*", hold_closed)
+    page.get_by_role("link", name="Hazards").first.click()
+    card = page.locator(f"#hazard-list a[data-hazard-id='{hazard_id}']")
+    expect(card).to_be_visible()
+    page.locator("select[name=state]").select_option("closed")
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert held, "the board did not ask for closed hazards"
+    page.locator("select[name=state]").select_option("discovered")
+    expect(card).to_be_visible()
+    with page.expect_response(lambda r: "state=closed" in r.url) as late:
+        held[0].continue_()
+    late.value.finished()
+    page.evaluate("() => new Promise((done) => setTimeout(done, 300))")  # let the page handle the answer
+    expect(card).to_be_visible()
+    expect(page.locator("#hazard-list")).not_to_contain_text("Nothing here.")
+
+
 def test_hazard_walks_to_closed_with_separate_rectifier_and_reviewer(page: Page, service: Service) -> None:
     sign_in(page, service, "inspector", "#/upload")
     hazard_id = upload_photo(page, WITH_HEADS, "zone-loop")

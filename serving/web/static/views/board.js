@@ -2,7 +2,7 @@
 import { api, download } from "../api.js";
 import { clear, h } from "../dom.js";
 import { fmtTime, lang, t, tEnum } from "../i18n.js";
-import { LEVELS, STATES, errorBlock, hasRole, levelBadge, select, stateBadge } from "./common.js";
+import { LEVELS, STATES, errorBlock, hasRole, levelBadge, loadGate, select, stateBadge } from "./common.js";
 import { manualForm } from "./manual.js";
 
 const PAGE = 50;
@@ -44,7 +44,7 @@ export function render(root, _params, ctx) {
   }
   root.append(h("div.page-head", h("h1", {}, t("board.title")), tools), manualBox, form, list, pager);
 
-  let alive = true;
+  const gate = loadGate();
   function query({ limit }) {
     const q = limit ? new URLSearchParams({ limit: String(PAGE), offset: String(filters.offset) })
       : new URLSearchParams({ lang: lang() === "zh-CN" ? "zh" : "en" });
@@ -58,12 +58,13 @@ export function render(root, _params, ctx) {
   async function load() {
     clear(list).append(h("p.muted", {}, t("common.loading")));
     const q = query({ limit: true });
+    const current = gate.begin();
     try {
       const page = await api(`/hazards?${q}`);
-      if (!alive) return;
+      if (!current()) return;
       renderPage(page);
     } catch (err) {
-      if (alive) clear(list).append(errorBlock(err, load));
+      if (current()) clear(list).append(errorBlock(err, load));
     }
   }
 
@@ -90,7 +91,7 @@ export function render(root, _params, ctx) {
 
   load();
   const timer = setInterval(() => { if (!document.hidden) load(); }, 30000);
-  return () => { alive = false; clearInterval(timer); };
+  return () => { gate.leave(); clearInterval(timer); };
 }
 
 function card(hz) {

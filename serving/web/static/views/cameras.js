@@ -2,24 +2,25 @@
 import { api, freshBlobUrl } from "../api.js";
 import { clear, h } from "../dom.js";
 import { fmtTime, t, tEnum } from "../i18n.js";
-import { errorBlock, findingLabel } from "./common.js";
+import { errorBlock, findingLabel, loadGate } from "./common.js";
 
 export function render(root) {
   const grid = h("div.camera-grid", { id: "camera-grid" });
   root.append(h("div.page-head", h("h1", {}, t("cameras.title")),
     h("button.link", { type: "button", onclick: () => load() }, t("common.refresh"))), grid);
   const urls = new Map(); // camera id → current blob URL (revoked when replaced)
-  let alive = true;
+  const gate = loadGate();
 
   async function load() {
+    const current = gate.begin();
     try {
       const cams = await api("/cameras");
-      if (!alive) return;
+      if (!current()) return;
       clear(grid);
       if (!cams.length) grid.append(h("p.muted", {}, t("common.empty")));
       for (const cam of cams) grid.append(tile(cam));
     } catch (err) {
-      if (alive) clear(grid).append(errorBlock(err, load));
+      if (current()) clear(grid).append(errorBlock(err, load));
     }
   }
 
@@ -32,7 +33,7 @@ export function render(root) {
     }
     if (cam.snapshot_key || cam.last_frame_at) {
       freshBlobUrl(`/cameras/${encodeURIComponent(cam.id)}/snapshot`).then((url) => {
-        if (!alive) { URL.revokeObjectURL(url); return; }
+        if (!gate.live()) { URL.revokeObjectURL(url); return; }
         const old = urls.get(cam.id);
         urls.set(cam.id, url);
         img.src = url;
@@ -54,7 +55,7 @@ export function render(root) {
   load();
   const timer = setInterval(() => { if (!document.hidden) load(); }, 10000);
   return () => {
-    alive = false;
+    gate.leave();
     clearInterval(timer);
     for (const url of urls.values()) URL.revokeObjectURL(url);
   };

@@ -9,6 +9,18 @@ export const LEVELS = ["red", "orange", "yellow", "blue"];
 export const PERMIT_TYPES = ["hot_work", "confined_space", "work_at_height", "lifting", "electrical",
   "excavation"];
 
+// A view's data loads: only the newest of overlapping loads may render (a slow response to the previous
+// filter must not replace the current one), and nothing renders once the view has been left.
+export function loadGate() {
+  let newest = 0;
+  let left = false;
+  return {
+    begin() { const mine = ++newest; return () => !left && mine === newest; },
+    live: () => !left,
+    leave() { left = true; },
+  };
+}
+
 export function levelBadge(level) {
   return h(`span.badge.level-${level}`, { "data-level": level }, tEnum("level", level));
 }

@@ -3,22 +3,23 @@
 import { api, objectUrl } from "../api.js";
 import { asyncImg, clear, field, h, messageBox } from "../dom.js";
 import { fmtPct, fmtTime, t, tEnum } from "../i18n.js";
-import { errorBlock, errorText, hasRole, levelBadge, stateBadge } from "./common.js";
+import { errorBlock, errorText, hasRole, levelBadge, loadGate, stateBadge } from "./common.js";
 import { kindLabel } from "./board.js";
 
 export function render(root, [id], ctx) {
-  let alive = true;
+  const gate = loadGate();
   async function load() {
     clear(root).append(h("p.muted", {}, t("common.loading")));
+    const current = gate.begin();
     try {
       const detail = await api(`/hazards/${id}`);
-      if (alive) show(root, detail, ctx, load);
+      if (current()) show(root, detail, ctx, load);
     } catch (err) {
-      if (alive) clear(root).append(h("a.back", { href: "#/hazards" }, t("hazard.back")), errorBlock(err, load));
+      if (current()) clear(root).append(h("a.back", { href: "#/hazards" }, t("hazard.back")), errorBlock(err, load));
     }
   }
   load();
-  return () => { alive = false; };
+  return () => { gate.leave(); };
 }
 
 function parsePayload(ev) {

@@ -3,7 +3,7 @@ import { api } from "../api.js";
 import { barChart, lineChart } from "../charts.js";
 import { clear, field, h } from "../dom.js";
 import { fmtPct, t } from "../i18n.js";
-import { errorBlock } from "./common.js";
+import { errorBlock, loadGate } from "./common.js";
 
 const iso = (d) => d.toISOString().slice(0, 10);
 
@@ -48,17 +48,18 @@ export function render(root) {
     h("form.filters", { onsubmit: (e) => { e.preventDefault(); load(); } },
       field(t("kpis.from"), from), field(t("kpis.to"), to), area,
       h("button", { type: "submit" }, t("board.filter"))), out, repeats);
-  let alive = true;
+  const gate = loadGate();
 
   async function load() {
     clear(out).append(h("p.muted", {}, t("common.loading")));
     const q = new URLSearchParams({ from: from.value, to: to.value });
     if (area.value.trim()) q.set("area", area.value.trim());
+    const current = gate.begin();
     try {
       const rows = await api(`/kpis?${q}`);
-      if (alive) draw(byDay(Array.isArray(rows) ? rows : rows.items || [], from.value, to.value));
+      if (current()) draw(byDay(Array.isArray(rows) ? rows : rows.items || [], from.value, to.value));
     } catch (err) {
-      if (alive) clear(out).append(errorBlock(err, load));
+      if (current()) clear(out).append(errorBlock(err, load));
     }
   }
 
@@ -102,7 +103,7 @@ export function render(root) {
     try {
       const rows = await api("/hazards/repeats");
       const items = Array.isArray(rows) ? rows : rows.items || [];
-      if (!alive || !items.length) return;
+      if (!gate.live() || !items.length) return;
       clear(repeats).append(h("section.card", h("h2", {}, t("kpis.repeats")), h("div.table-wrap",
         h("table", h("tbody", items.map((r) => h("tr", Object.values(r).filter((v) => typeof v !== "object")
           .map((v) => h("td", {}, String(v))))))))));
@@ -111,7 +112,7 @@ export function render(root) {
 
   load();
   loadRepeats();
-  return () => { alive = false; };
+  return () => { gate.leave(); };
 }
 
 function tile(label, value) {

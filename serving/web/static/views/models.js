@@ -3,7 +3,7 @@
 import { api } from "../api.js";
 import { clear, h, messageBox } from "../dom.js";
 import { t } from "../i18n.js";
-import { errorBlock, errorText, hasRole } from "./common.js";
+import { errorBlock, errorText, hasRole, loadGate } from "./common.js";
 
 export function render(root, _params, ctx) {
   const list = h("div.model-list", { id: "model-list" });
@@ -22,22 +22,23 @@ export function render(root, _params, ctx) {
     } catch (err) { msg.show(errorText(err), "error"); }
   } }, t("models.audit_verify")));
   root.append(h("div.page-head", h("h1", {}, t("models.title")), tools), msg, list);
-  let alive = true;
+  const gate = loadGate();
 
   async function load() {
+    const current = gate.begin();
     try {
       const body = await api("/models");
-      if (!alive) return;
+      if (!current()) return;
       const models = Array.isArray(body) ? body : body.items || [];
       clear(list);
       if (!models.length) list.append(h("p.muted", {}, t("common.empty")));
       for (const m of models) list.append(card(m));
     } catch (err) {
-      if (alive) clear(list).append(errorBlock(err, load));
+      if (current()) clear(list).append(errorBlock(err, load));
     }
   }
   load();
-  return () => { alive = false; };
+  return () => { gate.leave(); };
 }
 
 function fmtValue(v) {

@@ -2,7 +2,7 @@
 import { api } from "../api.js";
 import { clear, field, h, messageBox } from "../dom.js";
 import { fmtTime, t, tEnum } from "../i18n.js";
-import { PERMIT_TYPES, errorBlock, errorText, hasRole, select } from "./common.js";
+import { PERMIT_TYPES, errorBlock, errorText, hasRole, loadGate, select } from "./common.js";
 
 function localInput(date) {
   const pad = (n) => String(n).padStart(2, "0");
@@ -19,7 +19,7 @@ export function render(root, _params, ctx) {
     zoneFilter, stateFilter, h("button", { type: "submit" }, t("board.filter")));
   stateFilter.addEventListener("change", () => load());
   root.append(h("div.page-head", h("h1", {}, t("permits.title"))), requestForm(), filters, msg, list);
-  let alive = true;
+  const gate = loadGate();
 
   function requestForm() {
     const now = new Date();
@@ -69,15 +69,16 @@ export function render(root, _params, ctx) {
     const q = new URLSearchParams();
     if (zoneFilter.value.trim()) q.set("zone", zoneFilter.value.trim());
     if (stateFilter.value) q.set("state", stateFilter.value);
+    const current = gate.begin();
     try {
       const body = await api(`/permits?${q}`);
-      if (!alive) return;
+      if (!current()) return;
       const permits = Array.isArray(body) ? body : body.items || [];
       clear(list);
       if (!permits.length) list.append(h("p.muted", {}, t("common.empty")));
       for (const p of permits) list.append(row(p));
     } catch (err) {
-      if (alive) clear(list).append(errorBlock(err, load));
+      if (current()) clear(list).append(errorBlock(err, load));
     }
   }
 
@@ -118,5 +119,5 @@ export function render(root, _params, ctx) {
   }
 
   load();
-  return () => { alive = false; };
+  return () => { gate.leave(); };
 }

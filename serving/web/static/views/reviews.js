@@ -3,7 +3,7 @@
 import { api, objectUrl } from "../api.js";
 import { clear, field, h, messageBox } from "../dom.js";
 import { fmtPct, fmtTime, t } from "../i18n.js";
-import { errorBlock, errorText } from "./common.js";
+import { errorBlock, errorText, loadGate } from "./common.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const BASE_LABELS = ["head", "helmet", "person"];
@@ -11,22 +11,23 @@ const BASE_LABELS = ["head", "helmet", "person"];
 export function render(root) {
   const list = h("div", { id: "review-list" });
   root.append(h("div.page-head", h("h1", {}, t("reviews.title"))), h("p.muted.small", {}, t("reviews.help")), list);
-  let alive = true;
+  const gate = loadGate();
 
   async function load() {
     clear(list).append(h("p.muted", {}, t("common.loading")));
+    const current = gate.begin();
     try {
       const items = await api("/reviews?limit=20");
-      if (!alive) return;
+      if (!current()) return;
       clear(list);
       if (!items.length) list.append(h("p.muted", {}, t("common.empty")));
       for (const item of items) list.append(reviewCard(item, load));
     } catch (err) {
-      if (alive) clear(list).append(errorBlock(err, load));
+      if (current()) clear(list).append(errorBlock(err, load));
     }
   }
   load();
-  return () => { alive = false; };
+  return () => { gate.leave(); };
 }
 
 function reviewCard(item, reload) {
