@@ -12,7 +12,14 @@ from sqlalchemy.exc import IntegrityError
 
 from workflow.domain.audit import canonical_payload
 from workflow.domain.config import WorkflowConfig
-from workflow.domain.errors import ClockSkew, DomainError, EvidenceRuleViolation, InvalidInput, Unauthorised
+from workflow.domain.errors import (
+    ClockSkew,
+    ConcurrencyConflict,
+    DomainError,
+    EvidenceRuleViolation,
+    InvalidInput,
+    Unauthorised,
+)
 from workflow.domain.evidence import EvidenceKind, Verdict, VerificationOutcome
 from workflow.domain.grading import RiskLevel, deadlines_for, grade
 from workflow.domain.lifecycle import UNFIXED_STATES, Action, HazardState, authorise, edge_for
@@ -409,6 +416,21 @@ def _reopen(
     hazard.reopen_count += 1
 
 
+def require_version(hazard_id: int, actual: int, expected: int | None) -> None:
+    """Refuse a step taken on a stale view of the hazard (``expected`` None: the caller did not say)."""
+    if expected is not None and actual != expected:
+        raise ConcurrencyConflict(
+            f"hazard {hazard_id} is at version {actual}, not {expected}; reload and retry"
+        )
+
+
+def _hazard_at(uow: UnitOfWork, hazard_id: int, expected_version: int | None) -> HazardRow:
+    """The hazard as the caller saw it; the row's version column then guards the rest of the transaction."""
+    hazard = uow.repo.hazard(hazard_id)
+    require_version(hazard_id, hazard.version, expected_version)
+    return hazard
+
+
 def _transition(
     ctx: WorkflowContext,
     hazard_id: int,
@@ -416,10 +438,11 @@ def _transition(
     actor: Actor,
     reason: str | None = None,
     note_keys: Sequence[str] = (),
+    expected_version: int | None = None,
 ) -> HazardView:
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        hazard = uow.repo.hazard(hazard_id)
+        hazard = _hazard_at(uow, hazard_id, expected_version)
         _step(uow, hazard, action, actor, now, reason)
         if note_keys:
             uow.repo.append_evidence(hazard, EvidenceKind.NOTE.value, note_keys, actor.name, now)
@@ -429,18 +452,28 @@ def _transition(
         return view
 
 
-def register(ctx: WorkflowContext, hazard_id: int, actor: Actor) -> HazardView:
-    return _transition(ctx, hazard_id, Action.REGISTER, actor)
+def register(
+    ctx: WorkflowContext, hazard_id: int, actor: Actor, *, expected_version: int | None = None
+) -> HazardView:
+    return _transition(ctx, hazard_id, Action.REGISTER, actor, expected_version=expected_version)
 
 
-def dispatch(ctx: WorkflowContext, hazard_id: int, actor: Actor, assignee: str | None = None) -> HazardView:
-    return _transition(
-        ctx, hazard_id, Action.DISPATCH, actor, f"assigned to {assignee}" if assignee else None
-    )
+def dispatch(
+    ctx: WorkflowContext,
+    hazard_id: int,
+    actor: Actor,
+    assignee: str | None = None,
+    *,
+    expected_version: int | None = None,
+) -> HazardView:
+    reason = f"assigned to {assignee}" if assignee else None
+    return _transition(ctx, hazard_id, Action.DISPATCH, actor, reason, expected_version=expected_version)
 
 
-def start(ctx: WorkflowContext, hazard_id: int, actor: Actor) -> HazardView:
-    return _transition(ctx, hazard_id, Action.START, actor)
+def start(
+    ctx: WorkflowContext, hazard_id: int, actor: Actor, *, expected_version: int | None = None
+) -> HazardView:
+    return _transition(ctx, hazard_id, Action.START, actor, expected_version=expected_version)
 
 
 def rectify(
@@ -452,6 +485,7 @@ def rectify(
     *,
     verification_keys: Sequence[str] = (),
     verification_queued: bool = False,
+    expected_version: int | None = None,
 ) -> HazardView:
     """Rectified: after photos appended (the before photos stay untouched), plus an optional verification
     carrying ``verification_keys`` (its side-by-side image), all in one transaction."""
@@ -459,7 +493,7 @@ def rectify(
         raise InvalidInput("rectification needs at least one after photo")
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        hazard = uow.repo.hazard(hazard_id)
+        hazard = _hazard_at(uow, hazard_id, expected_version)
         _step(uow, hazard, Action.RECTIFY, actor, now)
         marker = canonical_payload({"verification": PENDING}) if verification_queued else None
         uow.repo.append_evidence(
@@ -487,12 +521,18 @@ def _require_not_rectifier(hazard: HazardRow, actor: Actor) -> None:
 
 
 def review(
-    ctx: WorkflowContext, hazard_id: int, actor: Actor, approve: bool, reason: str | None = None
+    ctx: WorkflowContext,
+    hazard_id: int,
+    actor: Actor,
+    approve: bool,
+    reason: str | None = None,
+    *,
+    expected_version: int | None = None,
 ) -> HazardView:
     """Approve (→ reviewed) or reject (→ back to in_rectification). Never before rectification."""
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        hazard = uow.repo.hazard(hazard_id)
+        hazard = _hazard_at(uow, hazard_id, expected_version)
         action = Action.APPROVE if approve else Action.REJECT
         authorise(edge_for(HazardState(hazard.state), action), actor)
         _require_not_rectifier(hazard, actor)
@@ -506,13 +546,18 @@ def review(
 
 
 def close(
-    ctx: WorkflowContext, hazard_id: int, actor: Actor, override_reason: str | None = None
+    ctx: WorkflowContext,
+    hazard_id: int,
+    actor: Actor,
+    override_reason: str | None = None,
+    *,
+    expected_version: int | None = None,
 ) -> HazardView:
     """Close a reviewed hazard. If the latest verification is not "resolved", only a reviewer (not the
     rectifier) may close it, with a recorded override reason."""
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        hazard = uow.repo.hazard(hazard_id)
+        hazard = _hazard_at(uow, hazard_id, expected_version)
         authorise(edge_for(HazardState(hazard.state), Action.CLOSE), actor)
         verdict = _verdict_for_latest_after_photo(uow, hazard.id)
         if verdict is not None and verdict != Verdict.RESOLVED.value:
@@ -549,12 +594,14 @@ def _verdict_for_latest_after_photo(uow: UnitOfWork, hazard_id: int) -> str | No
     return None
 
 
-def reopen(ctx: WorkflowContext, hazard_id: int, actor: Actor, reason: str) -> HazardView:
+def reopen(
+    ctx: WorkflowContext, hazard_id: int, actor: Actor, reason: str, *, expected_version: int | None = None
+) -> HazardView:
     if not reason:
         raise InvalidInput("reopening needs a reason")
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        hazard = uow.repo.hazard(hazard_id)
+        hazard = _hazard_at(uow, hazard_id, expected_version)
         _reopen(uow, ctx, hazard, actor, now, reason)
         uow.flush()
         view = HazardView.of(hazard)

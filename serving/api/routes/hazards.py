@@ -21,7 +21,7 @@ from serving.api.routes.hazard_ledger import is_overdue, ledger_csv, ledger_xlsx
 from serving.objects import ObjectStoreError, validate_key
 from serving.pipelines.verification import TASK_NAME, VerifyTask, verify_rectification
 from vision.images import decode_image
-from workflow.domain.errors import ConcurrencyConflict, InvalidInput
+from workflow.domain.errors import InvalidInput
 from workflow.domain.evidence import Verdict
 from workflow.domain.grading import RiskLevel
 from workflow.domain.lifecycle import (
@@ -72,9 +72,8 @@ class HazardOut(BaseModel):
 
     @classmethod
     def of(cls, v: HazardView, now: datetime, assignee: str | None = None) -> HazardOut:
-        title = (
-            (v.description or "").strip().splitlines()[0][:120] if (v.description or "").strip() else v.kind
-        )
+        lines = (v.description or "").strip().splitlines()
+        title = lines[0][:120] if lines else v.kind
         return cls(
             id=v.id,
             kind=v.kind,
@@ -228,16 +227,6 @@ def _out(ctx: WorkflowContext, view: HazardView) -> HazardOut:
     return HazardOut.of(view, ctx.clock.now())
 
 
-def _check_version(
-    ctx: WorkflowContext, hazard_id: int, seen: int | None, current: int | None = None
-) -> None:
-    if seen is None:
-        return
-    actual = current if current is not None else hazard_detail(ctx, hazard_id).hazard.version
-    if actual != seen:
-        raise ConcurrencyConflict(f"hazard {hazard_id} is at version {actual}, not {seen}; reload and retry")
-
-
 def _assignee(events: tuple[EventView, ...]) -> str | None:
     for e in reversed(events):
         if e.action == Action.DISPATCH.value and e.reason and e.reason.startswith("assigned to "):
@@ -384,8 +373,7 @@ def register_route(
     actor: Actor = Depends(require_roles(*_roles(Action.REGISTER))),
 ) -> HazardOut:
     ctx = _ctx(request)
-    _check_version(ctx, hazard_id, body.version if body else None)
-    return _out(ctx, flow.register(ctx, hazard_id, actor))
+    return _out(ctx, flow.register(ctx, hazard_id, actor, expected_version=body.version if body else None))
 
 
 @router.post("/{hazard_id}/dispatch", response_model=HazardOut, responses=_STEP_ERRORS)
@@ -396,8 +384,8 @@ def dispatch_route(
     actor: Actor = Depends(require_roles(*_roles(Action.DISPATCH))),
 ) -> HazardOut:
     ctx = _ctx(request)
-    _check_version(ctx, hazard_id, body.version)
-    return HazardOut.of(flow.dispatch(ctx, hazard_id, actor, body.assignee), ctx.clock.now(), body.assignee)
+    view = flow.dispatch(ctx, hazard_id, actor, body.assignee, expected_version=body.version)
+    return HazardOut.of(view, ctx.clock.now(), body.assignee)
 
 
 @router.post("/{hazard_id}/start", response_model=HazardOut, responses=_STEP_ERRORS)
@@ -408,8 +396,7 @@ def start_route(
     actor: Actor = Depends(require_roles(*_roles(Action.START))),
 ) -> HazardOut:
     ctx = _ctx(request)
-    _check_version(ctx, hazard_id, body.version if body else None)
-    return _out(ctx, flow.start(ctx, hazard_id, actor))
+    return _out(ctx, flow.start(ctx, hazard_id, actor, expected_version=body.version if body else None))
 
 
 @router.post("/{hazard_id}/review", response_model=HazardOut, responses=_STEP_ERRORS)
@@ -421,8 +408,8 @@ def review_route(
 ) -> HazardOut:
     """Approve (→ reviewed) or reject with a reason (→ in_rectification); never by the rectifier."""
     ctx = _ctx(request)
-    _check_version(ctx, hazard_id, body.version)
-    return _out(ctx, flow.review(ctx, hazard_id, actor, body.approve, body.reason))
+    view = flow.review(ctx, hazard_id, actor, body.approve, body.reason, expected_version=body.version)
+    return _out(ctx, view)
 
 
 @router.post("/{hazard_id}/close", response_model=HazardOut, responses=_STEP_ERRORS)
@@ -435,8 +422,7 @@ def close_route(
     """Close a reviewed hazard. A failed latest verification (not resolved, different scene, needs
     re-inspection) is refused (409) unless a reviewer — not the rectifier — gives ``override_reason``."""
     ctx = _ctx(request)
-    _check_version(ctx, hazard_id, body.version)
-    return _out(ctx, flow.close(ctx, hazard_id, actor, body.override_reason))
+    return _out(ctx, flow.close(ctx, hazard_id, actor, body.override_reason, expected_version=body.version))
 
 
 @router.post("/{hazard_id}/reopen", response_model=HazardOut, responses=_STEP_ERRORS)
@@ -447,8 +433,7 @@ def reopen_route(
     actor: Actor = Depends(require_roles(*_roles(Action.REOPEN))),
 ) -> HazardOut:
     ctx = _ctx(request)
-    _check_version(ctx, hazard_id, body.version)
-    return _out(ctx, flow.reopen(ctx, hazard_id, actor, body.reason))
+    return _out(ctx, flow.reopen(ctx, hazard_id, actor, body.reason, expected_version=body.version))
 
 
 @router.post("/{hazard_id}/notes", response_model=NoteOut, status_code=201, responses=errors(404, 422))
@@ -482,7 +467,7 @@ def rectify_route(
     container = container_of(request)
     ctx = container.workflow
     subject = verification_subject(ctx, hazard_id)
-    _check_version(ctx, hazard_id, version, subject.version)
+    flow.require_version(hazard_id, subject.version, version)
     # Refuse early (role, state) before storing photos or spending CPU on matching.
     authorise(edge_for(subject.state, Action.RECTIFY), actor)
     if len(file) > MAX_AFTER_PHOTOS:
@@ -497,13 +482,17 @@ def rectify_route(
         if stored.key not in keys:
             keys.append(stored.key)
     if container.settings.tasks.kind != "inline":
-        view = flow.rectify(ctx, hazard_id, actor, keys, None, verification_queued=True)
+        view = flow.rectify(
+            ctx, hazard_id, actor, keys, None, verification_queued=True, expected_version=version
+        )
         task = VerifyTask(hazard_id=hazard_id, after_seq=view.evidence_count, after_keys=keys, by=actor.name)
         container.tasks.submit(TASK_NAME, task, key=f"hazard-verify-{hazard_id}-{view.evidence_count}")
         return RectifyOut(hazard=_out(ctx, view), verification=None, verification_queued=True)
     report = verify_rectification(container, subject, keys)
     comparison = (report.side_by_side_key,) if report.side_by_side_key else ()
-    view = flow.rectify(ctx, hazard_id, actor, keys, report.outcome, verification_keys=comparison)
+    view = flow.rectify(
+        ctx, hazard_id, actor, keys, report.outcome, verification_keys=comparison, expected_version=version
+    )
     o = report.outcome
     verification = VerificationOut(
         verdict=o.verdict,

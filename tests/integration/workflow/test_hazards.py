@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from workflow.domain.clock import FakeClock
 from workflow.domain.errors import (
     ClockSkew,
+    ConcurrencyConflict,
     EvidenceRuleViolation,
     IllegalTransition,
     ImmutableRecord,
@@ -197,7 +198,10 @@ def test_roles_order_and_no_partial_writes(
         hz.close(ctx, hid, u["boss"])
     with pytest.raises(NotFound):
         hz.register(ctx, 999_999, u["insp"])
-    hz.register(ctx, hid, u["insp"])
+    seen = hazard_detail(ctx, hid).hazard.version
+    with pytest.raises(ConcurrencyConflict):
+        hz.register(ctx, hid, u["insp"], expected_version=seen - 1)  # acted on a stale view
+    hz.register(ctx, hid, u["insp"], expected_version=seen)
     with pytest.raises(Unauthorised):
         hz.dispatch(ctx, hid, u["insp"])
     hz.dispatch(ctx, hid, u["eng"])
