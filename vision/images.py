@@ -40,6 +40,14 @@ def decode_image(data: bytes, *, source: str, max_pixels: int) -> BgrImage:
     return _decode(io.BytesIO(data), source=source, max_pixels=max_pixels)
 
 
+def encode_jpeg(image: BgrImage, quality: int = 90) -> bytes:
+    """``image`` as JPEG bytes (annotated frames, crops, snapshots)."""
+    ok, buffer = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ImageError(f"could not encode a {image.shape} image as JPEG")
+    return bytes(buffer.tobytes())
+
+
 def read_image(path: Path, *, max_pixels: int) -> BgrImage:
     """Read an image file into a BGR uint8 array; see ``decode_image``."""
     source = str(path)

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import cv2
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,12 +19,11 @@ from cameras.config import ZonePolygon
 from serving.bootstrap import Container
 from serving.bus.local import Fanout
 from serving.bus.messages import Alert
-from serving.pipelines.detection import Image, ImageAnalysis
+from serving.pipelines.detection import Image
 from serving.pipelines.ppe_zones import demanded_findings, frame_requirements
 from serving.pipelines.presence import PresenceChecker, observation_id, people_per_zone, zone_of_box
-from vision.annotate import annotate
 from vision.detections import Finding
-from vision.images import decode_image
+from vision.images import decode_image, encode_jpeg
 from workflow.domain.observations import IngestResult, IngestStatus, Observation, SourceKind
 from workflow.services.camera_inspections import CameraFinding, CameraInspection, record_inspection
 from workflow.services.queries import hazard_detail
@@ -57,13 +55,6 @@ class Inspection:
     people: int
     annotated_key: str | None
     results: tuple[IngestResult, ...]
-
-
-def encode_jpeg(image: Image, quality: int = 90) -> bytes:
-    ok, buffer = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise ValueError("JPEG encoding failed")
-    return bytes(buffer.tobytes())
 
 
 def best_per_zone(
@@ -99,7 +90,7 @@ class InspectTask:
         vision = c.settings.vision
         zones = {payload.zone, *(polygon.name for polygon in payload.polygons)}
         analysis = c.analyzer.analyze(image, frame_requirements(vision, zones))
-        annotated = self._annotated(image, analysis)
+        annotated = analysis.annotated(image)
         findings = demanded_findings(
             vision, analysis.findings, lambda f: zone_of_box(f.box, payload.polygons, payload.zone)
         )
@@ -154,13 +145,6 @@ class InspectTask:
                 results,
             )
         )
-
-    @staticmethod
-    def _annotated(image: Image, analysis: ImageAnalysis) -> Image:
-        canvas = image
-        for run in analysis.runs:
-            canvas = annotate(canvas, run.detections, list(run.findings))
-        return canvas
 
     def _crop(self, annotated: Image, box: tuple[float, float, float, float]) -> str:
         height, width = annotated.shape[:2]

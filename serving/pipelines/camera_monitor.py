@@ -22,9 +22,9 @@ from serving.pipelines.camera_inspect import (
     Inspection,
     InspectPayload,
     InspectTask,
-    encode_jpeg,
 )
 from serving.tasks.port import TaskSpec, UnknownTaskError
+from vision.images import encode_jpeg
 from workflow.services.frames import record_frame
 
 log = logging.getLogger(__name__)

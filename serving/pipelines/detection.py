@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from vision.annotate import annotate
 from vision.detections import Detections, Finding
 from vision.onnx_detector import ModelError
 from vision.ppe import ZoneRequirements, count_people
@@ -53,6 +54,13 @@ class ImageAnalysis:
     @property
     def models(self) -> tuple[str, ...]:
         return tuple(run.model for run in self.runs)
+
+    def annotated(self, image: Image) -> Image:
+        """``image`` with every model's boxes and findings drawn on it."""
+        canvas = image
+        for run in self.runs:
+            canvas = annotate(canvas, run.detections, list(run.findings))
+        return canvas
 
 
 class ImageAnalyzer:

@@ -14,18 +14,16 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-import cv2
 from pydantic import BaseModel, ConfigDict, Field
 
 from cameras.photos import IntakeLimits, IntakePhoto, PhotoRejected, intake_photo
 from serving.bootstrap import Container
 from serving.objects.port import ObjectStoreUnavailableError
-from serving.pipelines.detection import Image, ImageAnalysis
+from serving.pipelines.detection import ImageAnalysis
 from serving.pipelines.ppe_zones import frame_requirements
 from serving.settings import InlineTaskSettings
 from serving.tasks.port import TaskSpec
-from vision.annotate import annotate
-from vision.images import decode_image
+from vision.images import decode_image, encode_jpeg
 from vision.ppe import workers
 from workflow.domain.errors import ConcurrencyConflict, InvalidInput
 from workflow.domain.observations import PPE_OK_KIND, IngestResult, Observation, SourceKind
@@ -151,7 +149,7 @@ class PhotoPipeline:
             image = decode_image(data, source=photo_id, max_pixels=self._c.settings.photos.max_pixels)
             requirements = frame_requirements(self._c.settings.vision, (photo.zone,))
             analysis = self._c.analyzer.analyze(image, requirements)
-            annotated_key = self._store(_annotated_jpeg(image, analysis), "image/jpeg")
+            annotated_key = self._store(encode_jpeg(analysis.annotated(image)), "image/jpeg")
             observations = photo_observations(
                 photo, analysis, (photo.original_key, annotated_key), ctx.clock.now()
             )
@@ -252,16 +250,6 @@ def _new_photo(upload: PhotoUpload, intake: IntakePhoto, original_key: str) -> N
 
 def _blank_to_none(value: str | None) -> str | None:
     return value.strip() or None if value is not None else None
-
-
-def _annotated_jpeg(image: Image, analysis: ImageAnalysis) -> bytes:
-    canvas = image
-    for run in analysis.runs:
-        canvas = annotate(canvas, run.detections, list(run.findings))
-    ok, encoded = cv2.imencode(".jpg", canvas, [cv2.IMWRITE_JPEG_QUALITY, 90])
-    if not ok:
-        raise RuntimeError("could not encode the annotated image")
-    return bytes(encoded.tobytes())
 
 
 def observed_at(photo: PhotoView, now: datetime) -> datetime:
