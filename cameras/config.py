@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -61,6 +61,9 @@ class CameraConfig(_Frozen):
     enabled: bool = True
     models: tuple[str, ...] = ()
     polygons: tuple[ZonePolygon, ...] = ()
+    # Camera-scale inference: "off", "auto" (tiles when the frame is >= 2 model inputs long) or a tile side
+    # in frame pixels. Tiling finds far-away heads at the price of one inference per tile.
+    tiling: Literal["off", "auto"] | Annotated[int, Field(ge=64, le=8192)] = "off"
     transport: Transport = Transport.TCP
     mode: CaptureMode = CaptureMode.AUTO
     persistent_max_interval_s: float = Field(default=30.0, gt=0)

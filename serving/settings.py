@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
@@ -135,6 +135,16 @@ class MonitorSettings(_Section):
     # Camera frames no evidence refers to are deleted after this many hours (null: kept forever). At least
     # an hour, far above snapshot_max_age_s, so a frame is never deleted while it can still become evidence.
     frame_retention_h: float | None = Field(default=168.0, ge=1.0)
+    # A camera finding opens or feeds a hazard only when seen in confirm_k of the camera's last
+    # confirm_n snapshots (a one-frame detector glitch is no hazard); 1 of 1 turns this off.
+    confirm_k: int = Field(default=2, ge=1)
+    confirm_n: int = Field(default=3, ge=1, le=50)
+
+    @model_validator(mode="after")
+    def _k_within_n(self) -> MonitorSettings:
+        if self.confirm_k > self.confirm_n:
+            raise ValueError(f"confirm_k ({self.confirm_k}) must not exceed confirm_n ({self.confirm_n})")
+        return self
 
 
 class HttpSettings(_Section):

@@ -67,7 +67,10 @@ class VerifyConfig:
     resolved_diff_ratio: float = 2.5  # ... and clearly larger differences than the surroundings
     unchanged_change: float = 0.1  # at most this much relative change ...
     unchanged_diff_ratio: float = 2.0  # ... and differences like the surroundings': the region looks the same
-    hazard_confidence: float = 0.5  # detector: a hazard-class box this confident in the region => still there
+    # A hazard-class detection in the region means the hazard is still there. None: any detection the
+    # detector reports counts, because the detector already applies its model card's per-class thresholds
+    # (the operating point chosen on held-out data); a number adds a floor of its own on top.
+    hazard_confidence: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,10 +136,9 @@ def _decide(region: RegionCheck, cfg: VerifyConfig) -> tuple[Verdict, tuple[str,
         return Verdict.NEEDS_REINSPECTION, (
             f"surroundings do not agree after registration (similarity {region.ring_similarity:.2f})",
         )
-    if region.hazard_confidence_after is not None and region.hazard_confidence_after >= cfg.hazard_confidence:
-        return Verdict.NOT_RESOLVED, (
-            f"detector still finds the hazard (confidence {region.hazard_confidence_after:.2f})",
-        )
+    still = region.hazard_confidence_after
+    if still is not None and still > 0 and (cfg.hazard_confidence is None or still >= cfg.hazard_confidence):
+        return Verdict.NOT_RESOLVED, (f"detector still finds the hazard (confidence {still:.2f})",)
     numbers = f"change {region.change:.2f}, difference ratio {region.diff_ratio:.2f}"
     if region.change >= cfg.resolved_change and region.diff_ratio >= cfg.resolved_diff_ratio:
         return Verdict.RESOLVED, (f"hazard region changed while its surroundings did not ({numbers})",)

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,8 +25,10 @@ from serving.pipelines.ppe_zones import demanded_findings, frame_requirements
 from serving.pipelines.presence import PresenceChecker, observation_id, people_per_zone, zone_of_box
 from vision.detections import Finding
 from vision.images import decode_image, encode_jpeg
+from workflow.domain.confirmation import ConfirmationRule, Sighting, sighting_key
 from workflow.domain.observations import IngestResult, IngestStatus, Observation, SourceKind
 from workflow.services.camera_inspections import CameraFinding, CameraInspection, record_inspection
+from workflow.services.confirmations import confirm_sighting
 from workflow.services.queries import hazard_detail
 
 log = logging.getLogger(__name__)
@@ -40,6 +43,7 @@ class InspectPayload(BaseModel):
     camera_id: str = Field(min_length=1, max_length=64)
     zone: str = Field(min_length=1, max_length=64)
     polygons: tuple[ZonePolygon, ...] = ()
+    tiling: Literal["off", "auto"] | Annotated[int, Field(ge=64, le=8192)] = "off"
     snapshot_key: str
     captured_at: datetime
     sequence: int = Field(ge=0)
@@ -76,9 +80,11 @@ class InspectTask:
     def __init__(self, container: Container) -> None:
         self._c = container
         self.results: Fanout[Inspection] = Fanout()
+        monitor = container.settings.monitor
         self.presence = PresenceChecker(
-            container.workflow, container.bus, cooldown_s=container.settings.monitor.presence_cooldown_s
+            container.workflow, container.bus, cooldown_s=monitor.presence_cooldown_s
         )
+        self._confirmation = ConfirmationRule(monitor.confirm_k, monitor.confirm_n)
 
     def __call__(self, payload: InspectPayload) -> None:
         c = self._c
@@ -89,12 +95,14 @@ class InspectTask:
         )
         vision = c.settings.vision
         zones = {payload.zone, *(polygon.name for polygon in payload.polygons)}
-        analysis = c.analyzer.analyze(image, frame_requirements(vision, zones))
+        analysis = c.analyzer.analyze(image, frame_requirements(vision, zones), payload.tiling)
         annotated = analysis.annotated(image)
         findings = demanded_findings(
             vision, analysis.findings, lambda f: zone_of_box(f.box, payload.polygons, payload.zone)
         )
         grouped = best_per_zone(findings, payload.polygons, payload.zone)
+        seen = Sighting(payload.captured_at, frozenset(sighting_key(kind, zone) for kind, zone in grouped))
+        confirmed = confirm_sighting(c.workflow, payload.camera_id, seen, self._confirmation)
         observations = [
             Observation(
                 observation_id=observation_id(
@@ -111,6 +119,7 @@ class InspectTask:
                 description=f"{kind} seen by camera {payload.camera_id}",
             )
             for (kind, zone), finding in sorted(grouped.items())
+            if sighting_key(kind, zone) in confirmed
         ]
         results = tuple(c.intake.ingest(observations))
         for obs, result in zip(observations, results, strict=True):

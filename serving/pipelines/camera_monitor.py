@@ -100,6 +100,7 @@ class CameraMonitor:
             camera_id=camera.id,
             zone=camera.zone,
             polygons=camera.polygons,
+            tiling=camera.tiling,
             snapshot_key=key,
             captured_at=snapshot.captured_at,
             sequence=snapshot.sequence,

@@ -21,6 +21,7 @@ from vision.onnx_detector import ModelError
 from vision.ppe import ZoneRequirements, count_people
 from vision.registry import ModelRegistry
 from vision.rules import findings_for
+from vision.tiling import TilingMode, detect_tiled, resolve
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +81,16 @@ class ImageAnalyzer:
         present = set(self.registry.names())
         return tuple(name for name in self.model_names if name not in present)
 
-    def analyze(self, image: Image, requirements: ZoneRequirements | None = None) -> ImageAnalysis:
-        return self.analyze_many([image], requirements)[0]
+    def analyze(
+        self, image: Image, requirements: ZoneRequirements | None = None, tiling: TilingMode = "off"
+    ) -> ImageAnalysis:
+        return self.analyze_many([image], requirements, tiling)[0]
 
     def analyze_many(
-        self, images: Sequence[Image], requirements: ZoneRequirements | None = None
+        self,
+        images: Sequence[Image],
+        requirements: ZoneRequirements | None = None,
+        tiling: TilingMode = "off",
     ) -> list[ImageAnalysis]:
         """Analyse a batch; raises ``ModelError`` only when no configured model can run at all."""
         per_image: list[list[ModelRun]] = [[] for _ in images]
@@ -98,7 +104,16 @@ class ImageAnalyzer:
             )
         for name in names:
             entry, detector = self.registry.detector(name)
-            for runs, detections in zip(per_image, detector.detect_many(list(images)), strict=True):
+            side = max(entry.card.input_size)
+            plans = [resolve(tiling, (im.shape[0], im.shape[1]), side) for im in images]
+            whole = [im for im, plan in zip(images, plans, strict=True) if plan is None]
+            plain = iter(detector.detect_many(whole) if whole else [])
+            for runs, image, plan in zip(per_image, images, plans, strict=True):
+                detections = (
+                    next(plain)
+                    if plan is None
+                    else detect_tiled(detector.detect_many, image, plan, detector.options.iou_threshold)
+                )
                 runs.append(ModelRun(entry.ref, detections, tuple(findings_for(detections, requirements))))
         share = (time.perf_counter() - started) / max(len(images), 1)
         return [ImageAnalysis(tuple(runs), share) for runs in per_image]

@@ -143,6 +143,15 @@ class CameraInspectionRow(Base):
     findings: Mapped[str] = mapped_column(Text)  # JSON list of {kind, confidence, box, zone}
 
 
+class CameraSightingRow(Base):
+    """The finding keys of each camera's recent snapshots, for temporal confirmation (k of the last n)."""
+
+    __tablename__ = "camera_sightings"
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    captured_at: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    keys: Mapped[str] = mapped_column(Text)  # JSON list of "kind|zone"
+
+
 class ObservationRow(Base):
     """Every observation once (idempotency key), for de-dup, PPE compliance and repeat counts."""
 

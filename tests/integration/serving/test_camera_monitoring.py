@@ -17,7 +17,8 @@ import yaml
 
 from serving.bus.messages import Alert
 from serving.pipelines.camera_board import CameraBoard
-from serving.pipelines.camera_monitor import build_monitor
+from serving.pipelines.camera_inspect import Inspection
+from serving.pipelines.camera_monitor import build_monitor, inspect_task
 from serving.settings import CameraSettings
 from tests.support.api import ApiHarness, api_harness, embedded_settings
 from tests.support.rtsp_process import RtspServer, gstreamer_available
@@ -90,6 +91,10 @@ def test_snapshots_become_one_hazard_with_evidence_per_snapshot(api: ApiHarness)
     assert monitor is not None
     api.client.app.state.camera_board = board  # type: ignore[attr-defined]
     ctx = api.container.workflow
+    task = inspect_task(api.container)
+    assert task is not None
+    inspections: list[Inspection] = []
+    task.results.subscribe(inspections.append)
 
     def evidence_count() -> int:
         page = list_hazards(ctx, HazardFilter())
@@ -109,6 +114,10 @@ def test_snapshots_become_one_hazard_with_evidence_per_snapshot(api: ApiHarness)
     frames = [e.object_keys[0] for e in detail.evidence]
     assert len(set(frames)) == len(frames) >= 4  # each evidence item is a different snapshot
     assert len({e.at for e in detail.evidence}) == len(frames)
+    # Temporal confirmation (2 of the last 3 snapshots): the first snapshot that showed the bare heads
+    # opened nothing; the hazard's first evidence is the second one.
+    sightings = sorted(i.at for i in inspections if "ppe.no_helmet" in {f.kind for f in i.findings})
+    assert len(sightings) >= 4 and min(e.at for e in detail.evidence) == sightings[1]
 
     assert camera["state"] == "streaming" and camera["last_error"] is None
     assert camera["last_frame_at"] is not None and camera["snapshot_key"] is not None

@@ -77,14 +77,17 @@ def test_snapshots_of_one_violation_become_one_hazard_with_evidence_per_frame(ap
     start = datetime.now(UTC) - timedelta(seconds=30)
     first = _payload(api, start)
     task(first)
-    task(first)  # a retried task: nothing new
+    task(first)  # a retried task: nothing new, and not a second sighting either
+    # Temporal confirmation (default 2 of the last 3 snapshots): one frame alone is no hazard yet.
+    assert list_hazards(api.container.workflow, HazardFilter()).total == 0
     for n in range(1, 3):
         task(_payload(api, start + timedelta(seconds=5 * n)))
 
     page = list_hazards(api.container.workflow, HazardFilter())
     assert [(h.kind, h.zone, h.source_id) for h in page.items] == [("ppe.no_helmet", "tank-farm", "cam-a")]
     detail = hazard_detail(api.container.workflow, page.items[0].id)
-    assert [e.kind for e in detail.evidence] == [EvidenceKind.SNAPSHOT] * 3  # one per frame, de-duplicated
+    # frames 2 and 3 are confirmed (2 of 3 seen), one evidence item each, de-duplicated into one hazard
+    assert [e.kind for e in detail.evidence] == [EvidenceKind.SNAPSHOT] * 2
     for evidence in detail.evidence:
         snapshot, crop = evidence.object_keys
         assert snapshot == first.snapshot_key and api.container.objects.exists(crop)
@@ -103,9 +106,10 @@ def test_snapshots_of_one_violation_become_one_hazard_with_evidence_per_frame(ap
 
 
 def test_registered_task_runs_through_the_inline_runner(api: ApiHarness) -> None:
-    payload = _payload(api, datetime.now(UTC) - timedelta(seconds=1))
-    task_id = api.container.tasks.submit(INSPECT_TASK, payload, key="k1")
-    api.container.tasks.wait(task_id, timeout=60)  # type: ignore[attr-defined]
+    for n, key in enumerate(("k1", "k2")):  # two snapshots: the second confirms the first
+        payload = _payload(api, datetime.now(UTC) - timedelta(seconds=10 - n))
+        task_id = api.container.tasks.submit(INSPECT_TASK, payload, key=key)
+        api.container.tasks.wait(task_id, timeout=60)  # type: ignore[attr-defined]
     assert list_hazards(api.container.workflow, HazardFilter()).total == 1
 
 
@@ -116,7 +120,8 @@ def test_people_in_a_permit_zone_without_a_permit_open_a_permit_hazard(api: ApiH
         Zone("hot-bay", "Hot bay", "north", frozenset({PermitType.HOT_WORK})),
         engineer,
     )
-    _task(api)(_payload(api, datetime.now(UTC) - timedelta(seconds=2), (WHOLE,)))
+    for seconds in (7, 2):  # two snapshots: the helmet finding is confirmed by the second
+        _task(api)(_payload(api, datetime.now(UTC) - timedelta(seconds=seconds), (WHOLE,)))
     kinds = sorted(h.kind for h in list_hazards(api.container.workflow, HazardFilter()).items)
     assert kinds == ["permit.no_valid_permit", "ppe.no_helmet"]
     assert {h.zone for h in list_hazards(api.container.workflow, HazardFilter()).items} == {"hot-bay"}

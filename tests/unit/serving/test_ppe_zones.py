@@ -70,9 +70,11 @@ def test_camera_frames_raise_helmet_hazards_only_in_zones_that_require_helmets(
     assert task is not None
     key = api.container.objects.put(FIXTURE.read_bytes(), content_type="image/jpeg").key
     whole = ZonePolygon(name=zone, points=((0, 0), (500, 0), (500, 375), (0, 375)))
-    at = datetime.now(UTC) - timedelta(seconds=1)
-    task(InspectPayload(camera_id="cam-a", zone="yard", polygons=(whole,), snapshot_key=key, captured_at=at,
-                        sequence=1))  # fmt: skip
+    for at in (datetime.now(UTC) - timedelta(seconds=s) for s in (6, 1)):  # two frames: confirmed
+        payload = InspectPayload(
+            camera_id="cam-a", zone="yard", polygons=(whole,), snapshot_key=key, captured_at=at, sequence=1
+        )
+        task(payload)
     assert [h.kind for h in list_hazards(api.container.workflow, HazardFilter()).items] == hazards
 
 

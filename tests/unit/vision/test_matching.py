@@ -12,7 +12,7 @@ import numpy.typing as npt
 import pytest
 
 from vision.detections import Box, Detections
-from vision.matching import MatchingError, Verdict, verify
+from vision.matching import MatchingError, Verdict, VerifyConfig, verify
 from vision.matching_visual import render
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "matching"
@@ -175,24 +175,32 @@ def test_wrong_array_types_are_refused() -> None:
         verify(before, np.zeros((200, 200, 4), np.uint8), box)
 
 
-def test_detector_still_seeing_the_hazard_overrides_local_change() -> None:
+@pytest.mark.parametrize("confidence", [0.9, 0.38])
+def test_detector_still_seeing_the_hazard_overrides_local_change(confidence: float) -> None:
     before, box = load("hardhat_b")
     h = homography(box, before.shape, 10.0, 1.1)
     after = warp(remove(before, box), h)
     corners = cv2.perspectiveTransform(np.array([[box[:2], box[2:]]], np.float64), h)[0]
 
     def detector(image: Image) -> Detections:
-        # Sees a "head" where the warped box is, in every photo: the hazard is still there.
+        # Sees a "head" where the warped box is, in every photo: the hazard is still there. 0.38 is above
+        # a card threshold of 0.30 and was once called "resolved" by a re-check floor of its own (0.5).
         return Detections(
-            np.array([[*corners[0], *corners[1]]]), np.array([0.9]), np.array([0]), ("head", "helmet")
+            np.array([[*corners[0], *corners[1]]]), np.array([confidence]), np.array([0]), ("head", "helmet")
         )
 
     result = verify(before, after, box, detector=detector, hazard_classes=frozenset({"head"}))
     assert result.verdict is Verdict.NOT_RESOLVED
-    assert result.region is not None and result.region.hazard_confidence_after == pytest.approx(0.9)
+    assert result.region is not None and result.region.hazard_confidence_after == pytest.approx(confidence)
     # A detection of a non-hazard class does not count.
     result = verify(before, after, box, detector=detector, hazard_classes=frozenset({"leak"}))
     assert result.verdict is Verdict.RESOLVED
+    # An explicit floor of the caller's own is applied on top: 0.38 is below 0.5, 0.9 is not.
+    floored = verify(
+        before, after, box, detector=detector, hazard_classes=frozenset({"head"}),
+        config=VerifyConfig(hazard_confidence=0.5),
+    )  # fmt: skip
+    assert floored.verdict is (Verdict.RESOLVED if confidence < 0.5 else Verdict.NOT_RESOLVED)
 
 
 def test_evidence_image_shows_both_photos() -> None:
