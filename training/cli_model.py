@@ -33,6 +33,13 @@ def _print_eval(report: Any) -> None:
     console.print(
         f"images {m.images}  mAP50 [bold]{m.map50:.4f}[/bold]  mAP50-95 [bold]{m.map50_95:.4f}[/bold]"
     )
+    level = report.image_level
+    if level is not None:
+        console.print(
+            f"image level {level.finding}: recall [bold]{level.recall:.3f}[/bold] "
+            f"on {level.positives} photos with a bare head, "
+            f"false alarms [bold]{level.false_alarm:.3f}[/bold] on {level.negatives} without"
+        )
 
 
 def _model_under_test(
@@ -221,6 +228,61 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2) from exc
         _print_eval(report)
         console.print(f"report → {out / 'report.json'}")
+
+    @app.command("operating-point")
+    def operating_point_cmd(
+        model: Path = typer.Argument(..., help="candidate model.onnx"),
+        data: Path = typer.Option(
+            ..., "--data", help="held-out data.yaml labelling 'head' (the target's finding)"
+        ),
+        split: str = typer.Option("val"),
+        classes: str = typer.Option(..., help="model class names (comma-separated, model order)"),
+        imgsz: int = typer.Option(640, help="model input size"),
+        also: list[str] = typer.Option(
+            [], "--also", help="DATA.yaml:SPLIT for classes --data does not label (their F1 threshold)"
+        ),
+        min_recall: float = typer.Option(0.90, help="target: photos with a bare head that are flagged"),
+        max_false_alarm: float = typer.Option(0.10, help="target: photos without one that are flagged"),
+        template: Path = typer.Option(
+            ..., help="card template JSON to write thresholds + operating point into"
+        ),
+        threads: int | None = typer.Option(None, help="onnxruntime intra-op threads"),
+    ) -> None:
+        """Pick per-class thresholds on held-out data for an image-level target; write them to a template."""
+        from training.evaluation_service import ModelUnderTest, collect_results
+        from training.operating_point import Target, choose, f1_threshold
+
+        names = tuple(n.strip() for n in classes.split(",") if n.strip())
+        mut = ModelUnderTest(model, names, (imgsz, imgsz), tuple(0.25 for _ in names), model.name)
+        dataset, results = collect_results(mut, data, split, threads=threads)
+        try:
+            point = choose(
+                results,
+                dataset.names,
+                target=Target(min_recall, max_false_alarm),
+                dataset=str(data),
+                split=split,
+            )
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        thresholds = {n: t for n, t in point.thresholds.items() if n in names}
+        for spec in also:
+            d, _, s = spec.rpartition(":")
+            other, other_results = collect_results(mut, Path(d), s, threads=threads)
+            for c, n in enumerate(other.names):
+                if n in names and n not in thresholds:
+                    thresholds[n] = f1_threshold(other_results, c, 0.25)
+        fields: dict[str, Any] = json.loads(template.read_text()) if template.exists() else {}
+        fields["thresholds"] = thresholds
+        fields["operating_point"] = json.loads(point.model_dump_json())
+        template.write_text(json.dumps(fields, indent=2, ensure_ascii=False) + "\n")
+        r = point.result
+        verdict = "[green]met[/green]" if point.met else "[yellow]NOT met[/yellow]"
+        console.print(
+            f"target recall ≥ {min_recall:.2f} at false alarms ≤ {max_false_alarm:.2f}: {verdict} — "
+            f"recall {r.recall:.3f} ({r.positives} photos), false alarms {r.false_alarm:.3f} ({r.negatives})"
+        )
+        console.print(f"thresholds {thresholds} → {template}")
 
     @app.command("promote")
     def promote_cmd(

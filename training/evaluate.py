@@ -15,10 +15,12 @@ from typing import Protocol
 import numpy as np
 
 from training.metrics import EvaluationMetrics, ImageResult, evaluate
+from training.operating_point import image_level
 from training.plots import write_plots
 from training.yolo_dataset import DatasetReport, YoloDataset
 from vision.detections import Detections
 from vision.images import BgrImage, read_image
+from vision.model_card import ImageLevel
 
 _MAX_PIXELS = 50_000_000
 
@@ -40,10 +42,12 @@ class EvaluationReport:
     dataset_issues: int
     pr_curve_png: str
     confusion_png: str
+    image_level: ImageLevel | None = None  # photo-level no-helmet recall / false alarms at the thresholds
 
     def to_json(self) -> str:
         data = asdict(self)
         data["metrics"].pop("pr_curves")  # raw curves are in the PNG; keep the JSON readable
+        data["image_level"] = self.image_level.model_dump() if self.image_level else None
         return json.dumps(data, indent=2, allow_nan=True)
 
 
@@ -105,10 +109,18 @@ def run_evaluation(
     for model_id, ds_id in enumerate(mapping):
         if ds_id >= 0:
             ds_thresholds[int(ds_id)] = float(thresholds[model_id])
-    metrics = evaluate(collect(detector, dataset, model_classes), dataset.names, ds_thresholds)
+    results = collect(detector, dataset, model_classes)
+    metrics = evaluate(results, dataset.names, ds_thresholds)
     pr, cm = write_plots(metrics, dataset.names, out_dir)
     result = EvaluationReport(
-        model_label, str(report.source), split, metrics, report.errors, str(pr), str(cm)
+        model_label,
+        str(report.source),
+        split,
+        metrics,
+        report.errors,
+        str(pr),
+        str(cm),
+        image_level(results, dataset.names, ds_thresholds),
     )
     (out_dir / "report.json").write_text(result.to_json())
     return result

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from training.evaluate import EvaluationReport, run_evaluation
-from training.yolo_dataset import load_split
+from training.evaluate import EvaluationReport, collect, run_evaluation
+from training.metrics import ImageResult
+from training.yolo_dataset import DatasetReport, YoloDataset, load_split
 from vision.model_card import ClassMetrics as CardClassMetrics
 from vision.model_card import EvaluationMetrics as CardMetrics
 from vision.onnx_detector import DetectorOptions, OnnxDetector
@@ -25,19 +26,36 @@ class ModelUnderTest:
     label: str
 
 
-def evaluate_model(
-    model: ModelUnderTest, data: Path, split: str, out_dir: Path, *, threads: int | None = None
-) -> EvaluationReport:
-    dataset, report = load_split(data, split)
-    if not dataset.items:
-        raise ValueError(f"{data} [{split}]: no usable images to evaluate")
-    detector = OnnxDetector(
+def _floor_detector(model: ModelUnderTest, threads: int | None) -> OnnxDetector:
+    return OnnxDetector(
         model.path,
         model.classes,
         model.input_size,
         default_threshold=EVAL_CONFIDENCE_FLOOR,
         options=DetectorOptions(intra_op_threads=threads, max_detections=300),
     )
+
+
+def _usable_split(data: Path, split: str) -> tuple[YoloDataset, DatasetReport]:
+    dataset, report = load_split(data, split)
+    if not dataset.items:
+        raise ValueError(f"{data} [{split}]: no usable images to evaluate")
+    return dataset, report
+
+
+def collect_results(
+    model: ModelUnderTest, data: Path, split: str, *, threads: int | None = None
+) -> tuple[YoloDataset, list[ImageResult]]:
+    """Every prediction above the evaluation floor, per image, in the dataset's class ids."""
+    dataset, _ = _usable_split(data, split)
+    return dataset, collect(_floor_detector(model, threads), dataset, model.classes)
+
+
+def evaluate_model(
+    model: ModelUnderTest, data: Path, split: str, out_dir: Path, *, threads: int | None = None
+) -> EvaluationReport:
+    dataset, report = _usable_split(data, split)
+    detector = _floor_detector(model, threads)
     return run_evaluation(
         detector,
         dataset,
@@ -67,6 +85,7 @@ def to_card_metrics(report: EvaluationReport, dataset_label: str, notes: str = "
         map50=m.map50,
         map50_95=m.map50_95,
         per_class=per_class,
+        image_level=report.image_level,
         evaluated_at=datetime.now(UTC),
         notes=notes,
     )

@@ -93,6 +93,16 @@ def _match(res: ImageResult, cls: int, iou_t: float) -> tuple[FloatArray, npt.ND
     return scores, tp
 
 
+def scored_matches(
+    results: Sequence[ImageResult], cls: int, iou_t: float
+) -> tuple[FloatArray, npt.NDArray[np.bool_], int]:
+    """Pooled scores and TP flags of class ``cls`` over all images, and its ground-truth count."""
+    matched = [_match(r, cls, iou_t) for r in results]
+    scores = np.concatenate([m[0] for m in matched]) if matched else np.zeros(0)
+    tp = np.concatenate([m[1] for m in matched]) if matched else np.zeros(0, bool)
+    return scores, tp, int(sum(int((r.gt_classes == cls).sum()) for r in results))
+
+
 def average_precision(
     scores: FloatArray, tp: npt.NDArray[np.bool_], n_gt: int
 ) -> tuple[float, FloatArray, FloatArray]:

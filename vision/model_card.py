@@ -25,6 +25,35 @@ class ClassMetrics(_Frozen):
     instances: int | None = Field(default=None, ge=0)
 
 
+class ImageLevel(_Frozen):
+    """A finding per photo: recall over photos that show it, false alarms over photos that do not."""
+
+    finding: str
+    positives: int = Field(ge=0)
+    negatives: int = Field(ge=0)
+    recall: float = Field(ge=0, le=1)
+    false_alarm: float = Field(ge=0, le=1)
+
+
+class ImageLevelPoint(_Frozen):
+    threshold: float = Field(gt=0, lt=1)
+    recall: float = Field(ge=0, le=1)
+    false_alarm: float = Field(ge=0, le=1)
+
+
+class OperatingPoint(_Frozen):
+    """How the card's thresholds were chosen (``hazardeye operating-point``), with the curve behind them."""
+
+    dataset: str
+    split: str
+    target_recall: float = Field(ge=0, le=1)
+    max_false_alarm: float = Field(ge=0, le=1)
+    met: bool
+    thresholds: dict[str, float]
+    result: ImageLevel
+    curve: list[ImageLevelPoint] = []
+
+
 class EvaluationMetrics(_Frozen):
     """Produced by ``hazardeye evaluate`` through hazardeye's own runtime on a held-out set."""
 
@@ -34,6 +63,7 @@ class EvaluationMetrics(_Frozen):
     map50: float = Field(ge=0, le=1)
     map50_95: float = Field(ge=0, le=1)
     per_class: dict[str, ClassMetrics] = {}
+    image_level: ImageLevel | None = None  # at the card's thresholds, when the data labels the finding
     evaluated_at: datetime | None = None
     notes: str = ""
 
@@ -67,6 +97,7 @@ class ModelCard(_Frozen):
     thresholds: dict[str, float] = {}
     default_threshold: float = Field(default=0.25, gt=0, lt=1)
     iou_threshold: float = Field(default=0.45, gt=0, lt=1)
+    operating_point: OperatingPoint | None = None
     training: TrainingProvenance
     metrics: EvaluationMetrics | None = None
     evaluations: list[EvaluationMetrics] = []
