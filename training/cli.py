@@ -16,7 +16,6 @@ import training.cli_campaign as cli_campaign
 import training.cli_dataset as cli_dataset
 import training.cli_model as cli_model
 
-
 # What the [train] extra brings; a command that reaches for one of these without it gets one clear line.
 TRAIN_EXTRA_MODULES = frozenset({"ultralytics", "torch", "torchvision", "onnx", "onnxslim", "matplotlib"})
 
