@@ -25,6 +25,7 @@ from serving.api.routes import (
     zones,
 )
 from serving.api.routes import models as model_routes
+from serving.api.security_headers import SecurityHeaders
 from serving.bootstrap import Container
 from serving.web import install_web
 
@@ -39,6 +40,7 @@ def create_app(container: Container) -> FastAPI:
     app.add_middleware(
         BodySizeLimit, max_bytes=container.settings.photos.max_bytes, path_prefixes=["/api/v1/"]
     )
+    app.add_middleware(SecurityHeaders)  # refusals (413, 401) carry them too
     app.add_middleware(RequestLatency, metrics=metrics)  # outermost: refused uploads are timed too
     install_error_handlers(app)
     app.include_router(health.router)

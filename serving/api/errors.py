@@ -62,6 +62,7 @@ _ERROR_TEXT = {
     404: "No such resource",
     409: "Conflicting change (illegal transition, stale version, evidence rule)",
     413: "Upload larger than the configured limit",
+    415: "The declared content type is not an image type",
     422: "Invalid input",
     503: "A dependency (database, object store, broker) is unavailable",
 }

@@ -18,9 +18,11 @@ from serving.api.deps import container_of
 from serving.api.errors import error_responses as errors
 from serving.api.params import MAX_ROW_ID, Offset
 from serving.api.routes.hazard_ledger import is_overdue, ledger_csv, ledger_xlsx
+from serving.api.routes.photos import unavailable, unsupported
 from serving.objects import ObjectStoreError, validate_key
+from serving.objects.port import ObjectStoreUnavailableError
+from serving.pipelines.photos import UnsupportedMediaTypeError, intake_upload, store_object
 from serving.pipelines.verification import TASK_NAME, VerifyTask, verify_rectification
-from vision.images import decode_image
 from workflow.domain.errors import InvalidInput
 from workflow.domain.evidence import Verdict
 from workflow.domain.grading import RiskLevel
@@ -452,7 +454,9 @@ def note_route(
     return NoteOut(seq=flow.add_note(container.workflow, hazard_id, actor, body.object_keys, body.text))
 
 
-@router.post("/{hazard_id}/rectify", response_model=RectifyOut, responses=errors(403, 404, 409, 413, 422))
+@router.post(
+    "/{hazard_id}/rectify", response_model=RectifyOut, responses=errors(403, 404, 409, 413, 415, 422, 503)
+)
 def rectify_route(
     hazard_id: HazardId,
     request: Request,
@@ -474,13 +478,18 @@ def rectify_route(
         raise InvalidInput(f"at most {MAX_AFTER_PHOTOS} after photos per rectification")
     keys: list[str] = []
     for upload in file:
-        data = upload.file.read()
-        decode_image(
-            data, source=upload.filename or "after photo", max_pixels=container.settings.photos.max_pixels
-        )
-        stored = container.objects.put(data, content_type=upload.content_type or "image/jpeg")
-        if stored.key not in keys:
-            keys.append(stored.key)
+        # The inspector's intake: bytes checked, metadata (GPS, camera maker) stripped by re-encoding, and
+        # the stored type is the one the server determined, never the client's declared Content-Type.
+        name = upload.filename or "after photo"
+        try:
+            intake = intake_upload(container, upload.file.read(), name, upload.content_type)
+            key = store_object(container, intake.stored_bytes, intake.stored_media_type)
+        except ObjectStoreUnavailableError as exc:
+            raise unavailable(exc) from exc
+        except UnsupportedMediaTypeError as exc:
+            raise unsupported(exc) from exc
+        if key not in keys:
+            keys.append(key)
     if container.settings.tasks.kind != "inline":
         view = flow.rectify(
             ctx, hazard_id, actor, keys, None, verification_queued=True, expected_version=version

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 
+from cameras.photos import PhotoFormat, sniff_format
 from serving.api.auth import current_actor
 from serving.api.errors import ApiError, error_body
 from serving.bootstrap import Container
@@ -28,7 +29,10 @@ def _fail(status: int, code: str, message: str) -> HTTPException:
     "/{key:path}",
     response_class=Response,
     responses={
-        200: {"content": {"image/jpeg": {}, "image/png": {}}, "description": "The stored bytes"},
+        200: {
+            "content": {"image/jpeg": {}, "image/png": {}, "image/heic": {}, "application/octet-stream": {}},
+            "description": "The stored bytes, typed by their content (anything not an image: an attachment)",
+        },
         304: {"description": "Not modified (If-None-Match matched the key)"},
         401: {"model": ApiError, "description": "Missing or unknown API key"},
         404: {"model": ApiError, "description": "No object under this key"},
@@ -42,7 +46,7 @@ def get_object(
     if_none_match: str | None = Header(None, alias="If-None-Match"),
     _actor: Actor = Depends(current_actor),
 ) -> Response:
-    """The object's bytes with its stored content type (any authenticated role)."""
+    """The object's bytes, typed by their content (any authenticated role)."""
     container: Container = request.app.state.container
     try:
         validate_key(key)
@@ -54,10 +58,23 @@ def get_object(
         if if_none_match is not None and etag in {t.strip() for t in if_none_match.split(",")}:
             container.objects.stat(key)  # only answer "not modified" for objects that exist
             return Response(status_code=304, headers=headers)
-        info = container.objects.stat(key)
         data = container.objects.get(key)
     except ObjectNotFoundError as exc:
         raise _fail(404, "not_found", f"no object {key}") from exc
     except ObjectStoreUnavailableError as exc:
         raise _fail(503, "object_store_unavailable", str(exc)) from exc
-    return Response(data, media_type=info.content_type, headers=headers)
+    media_type = served_type(data)
+    if media_type == _OPAQUE:
+        headers["Content-Disposition"] = "attachment"
+    return Response(data, media_type=media_type, headers=headers)
+
+
+_OPAQUE = "application/octet-stream"
+_BY_FORMAT = {PhotoFormat.JPEG: "image/jpeg", PhotoFormat.PNG: "image/png", PhotoFormat.HEIC: "image/heic"}
+
+
+def served_type(data: bytes) -> str:
+    """The type the server determines from the bytes; what a client declared when storing them never
+    decides (an HTML file declared as an image, or a JPEG declared as text/html, is served inert)."""
+    kind = sniff_format(data)
+    return _BY_FORMAT.get(kind, _OPAQUE) if isinstance(kind, PhotoFormat) else _OPAQUE

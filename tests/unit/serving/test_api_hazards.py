@@ -260,5 +260,5 @@ def test_notes_any_role_and_bad_photos(api: ApiHarness) -> None:
     to_rectification(api, hazard_id)
     files = [("file", ("a.jpg", b"not an image", "image/jpeg"))]
     bad = api.client.post(f"/api/v1/hazards/{hazard_id}/rectify", files=files, headers=api.auth(R.RECTIFIER))
-    assert bad.status_code == 422 and bad.json()["detail"]["error"] == "bad_image"
+    assert bad.status_code == 422 and bad.json()["detail"]["error"] == "photo_rejected"
     assert api.client.get("/api/v1/hazards", headers={}).status_code == 401
