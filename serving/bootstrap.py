@@ -7,6 +7,7 @@ import time: entry points call ``bootstrap(settings)`` once and pass the contain
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from serving.bus.port import AlertBus
-from serving.objects.port import ObjectStore
+from serving.objects.port import ObjectStore, ObjectStoreUnavailableError
 from serving.pipelines.detection import ImageAnalyzer
 from serving.settings import (
     BusSettings,
@@ -32,6 +33,8 @@ from vision.registry import ModelRegistry
 from workflow.persistence.engine import make_engine, make_session_factory
 from workflow.services.context import WorkflowContext
 from workflow.services.group_intake import GroupIntake
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,12 @@ def build_object_store(settings: ObjectStoreSettings) -> ObjectStore:
             secure=settings.secure,
             region=settings.region,
         )
-        return S3ObjectStore(client, settings.bucket)
+        store = S3ObjectStore(client, settings.bucket)
+        try:
+            store.ensure_bucket()  # created on start; if S3 is down now, the first put or /health makes it
+        except ObjectStoreUnavailableError as exc:
+            log.warning("object store not ready at start (%s); the bucket is created once it is", exc)
+        return store
     from serving.objects.local import LocalObjectStore
 
     return LocalObjectStore(settings.root)

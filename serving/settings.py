@@ -150,6 +150,10 @@ class MonitorSettings(_Section):
 class HttpSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # /metrics names routes, models, camera states and queue depth: by default it needs an API key like
+    # the API (Prometheus sends one with `authorization: {credentials: KEY}`); true opens it to anyone
+    # who can reach the port.
+    metrics_public: bool = False
 
 
 class Settings(BaseSettings):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Response
+from fastapi import Depends, FastAPI, Response
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from serving.api import auth, health
-from serving.api.errors import install_error_handlers
+from serving.api.errors import ApiError, install_error_handlers
 from serving.api.limits import BodySizeLimit
 from serving.api.metrics import Metrics, RequestLatency, build_metrics
 from serving.api.routes import (
@@ -31,7 +31,9 @@ from serving.web import install_web
 
 
 def create_app(container: Container) -> FastAPI:
-    app = FastAPI(title="hazardeye", version="0.1.0")
+    # No /docs or /redoc: FastAPI's pages load their scripts from a public CDN and the service runs
+    # air-gapped. The complete schema stays at /openapi.json for any local OpenAPI viewer.
+    app = FastAPI(title="hazardeye", version="0.1.0", docs_url=None, redoc_url=None)
     metrics = build_metrics(container.tasks.queue_depth)
     app.state.container = container
     app.state.metrics = metrics
@@ -60,11 +62,20 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(kpis.router)
     app.include_router(model_routes.router)
-    _add_metrics_route(app, metrics)
+    _add_metrics_route(app, metrics, container.settings.http.metrics_public)
     return app
 
 
-def _add_metrics_route(app: FastAPI, metrics: Metrics) -> None:
-    @app.get("/metrics", response_class=PlainTextResponse, tags=["health"])
+def _add_metrics_route(app: FastAPI, metrics: Metrics, public: bool) -> None:
+    guard = [] if public else [Depends(auth.current_actor)]
+
+    @app.get(
+        "/metrics",
+        response_class=PlainTextResponse,
+        tags=["health"],
+        dependencies=guard,
+        responses={} if public else {401: {"model": ApiError, "description": "Missing or unknown API key"}},
+    )
     def prometheus_metrics() -> Response:
+        """Prometheus metrics (needs an API key unless ``HAZARDEYE_HTTP__METRICS_PUBLIC=true``)."""
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -4,7 +4,7 @@ Every response: ``X-Content-Type-Options: nosniff`` (a browser never guesses HTM
 ``X-Frame-Options: DENY`` and ``Referrer-Policy: no-referrer``. A Content-Security-Policy for the UI
 (scripts only from this origin, no inline script) and a stricter one for stored objects (nothing runs:
 ``sandbox``, no script source at all), so even a stored file a browser renders cannot reach the
-API key in the UI's storage. The interactive API docs pages keep FastAPI's own assets and get none.
+API key in the UI's storage.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ UI_POLICY = (
 OBJECT_POLICY = (
     "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'none'"
 )
-_DOCS = ("/docs", "/redoc")
 _COMMON = (
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -26,9 +25,7 @@ _COMMON = (
 )
 
 
-def policy_for(path: str) -> str | None:
-    if path.startswith(_DOCS):
-        return None
+def policy_for(path: str) -> str:
     return OBJECT_POLICY if path.startswith("/api/v1/objects/") else UI_POLICY
 
 
@@ -46,8 +43,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in dict(_COMMON)]
                 headers += list(_COMMON)
-                if policy is not None:
-                    headers.append((b"content-security-policy", policy.encode()))
+                headers.append((b"content-security-policy", policy.encode()))
                 message["headers"] = headers
             await send(message)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -34,8 +35,8 @@ class LocalObjectStore:
     def put(self, data: bytes, *, content_type: str, key: str | None = None) -> StoredObject:
         key = validate_key(key) if key is not None else content_key(data)
         path = self._path(key)
-        if path.exists():
-            return self.stat(key)  # immutable: the first write wins
+        if self.exists(key):
+            return self.stat(key)  # immutable: the first write wins (a planted link is replaced)
         path.parent.mkdir(parents=True, exist_ok=True)
         # The content type sidecar goes first, so a visible object always has its type.
         _atomic_write(path.with_name(key + _TYPE_SUFFIX), content_type.encode())
@@ -43,23 +44,35 @@ class LocalObjectStore:
         return StoredObject(key=key, size=len(data), content_type=content_type)
 
     def get(self, key: str) -> bytes:
+        path = self._path(key)
         try:
-            return self._path(key).read_bytes()
-        except FileNotFoundError:
+            fd = _open_no_links(self._root, path)
+        except (FileNotFoundError, NotADirectoryError):
             raise ObjectNotFoundError(key) from None
+        with os.fdopen(fd, "rb") as handle:
+            return handle.read()
 
     def stat(self, key: str) -> StoredObject:
         path = self._path(key)
         try:
-            size = path.stat().st_size
-        except FileNotFoundError:
+            fd = _open_no_links(self._root, path)
+        except (FileNotFoundError, NotADirectoryError):
             raise ObjectNotFoundError(key) from None
+        try:
+            size = os.fstat(fd).st_size
+        finally:
+            os.close(fd)
         type_path = path.with_name(key + _TYPE_SUFFIX)
-        content_type = type_path.read_text() if type_path.exists() else "application/octet-stream"
+        plain = type_path.is_file() and not type_path.is_symlink()
+        content_type = type_path.read_text() if plain else "application/octet-stream"
         return StoredObject(key=key, size=size, content_type=content_type)
 
     def exists(self, key: str) -> bool:
-        return self._path(key).exists()
+        try:
+            os.close(_open_no_links(self._root, self._path(key)))
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        return True
 
     def delete(self, key: str) -> None:
         path = self._path(key)
@@ -73,6 +86,27 @@ class LocalObjectStore:
                 raise ObjectStoreUnavailableError(f"object folder {self._root} is not writable")
         except OSError as exc:
             raise ObjectStoreUnavailableError(f"object folder {self._root}: {exc}") from exc
+
+
+def _open_no_links(root: Path, path: Path) -> int:
+    """Open ``root/<fan-out>/<key>`` for reading without following a link below the root: a link planted
+    under a valid key (to /etc/passwd, to the database) reads as a missing object. The root itself is the
+    operator's configured folder and may be a link they chose."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+    opened: list[int] = []
+    try:
+        opened.append(os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
+        opened.append(os.open(path.parent.name, flags | os.O_DIRECTORY, dir_fd=opened[-1]))
+        fd = os.open(path.name, flags, dir_fd=opened[-1])  # ELOOP for a link, ENOENT for nothing
+    except OSError as exc:
+        raise FileNotFoundError(str(path)) from exc
+    finally:
+        for folder in opened:
+            os.close(folder)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise FileNotFoundError(str(path))
+    return fd
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -16,6 +16,7 @@ from serving.objects.keys import content_key, validate_key
 from serving.objects.port import ObjectNotFoundError, ObjectStoreUnavailableError, StoredObject
 
 _MISSING = {"NoSuchKey", "NoSuchObject", "ResourceNotFound"}
+_NO_BUCKET = "NoSuchBucket"
 
 
 class S3ObjectStore:
@@ -34,17 +35,29 @@ class S3ObjectStore:
             raise ObjectStoreUnavailableError(f"object store unreachable: {exc}") from exc
 
     def put(self, data: bytes, *, content_type: str, key: str | None = None) -> StoredObject:
+        """Store ``data``; a missing bucket (a fresh install, or deleted under us) is created first."""
         key = validate_key(key) if key is not None else content_key(data)
+        for attempt in (1, 2):
+            try:
+                return self._put(data, content_type, key)
+            except S3Error as exc:
+                if exc.code != _NO_BUCKET or attempt == 2:
+                    raise ObjectStoreUnavailableError(f"put {key}: {exc.code}") from exc
+                self.ensure_bucket()
+            except HTTPError as exc:
+                raise ObjectStoreUnavailableError(f"put {key}: {exc}") from exc
+        raise AssertionError("unreachable")
+
+    def _put(self, data: bytes, content_type: str, key: str) -> StoredObject:
         try:
+            self._client.stat_object(self._bucket, key)
             return self.stat(key)  # immutable: never overwrite an existing object
-        except ObjectNotFoundError:
-            pass
-        try:
-            self._client.put_object(
-                self._bucket, key, io.BytesIO(data), length=len(data), content_type=content_type
-            )
-        except (S3Error, HTTPError) as exc:
-            raise ObjectStoreUnavailableError(f"put {key}: {exc}") from exc
+        except S3Error as exc:
+            if exc.code not in _MISSING:
+                raise
+        self._client.put_object(
+            self._bucket, key, io.BytesIO(data), length=len(data), content_type=content_type
+        )
         return StoredObject(key=key, size=len(data), content_type=content_type)
 
     def get(self, key: str) -> bytes:
@@ -93,10 +106,11 @@ class S3ObjectStore:
 
     def ping(self) -> None:
         try:
-            if not self._client.bucket_exists(self._bucket):
-                raise ObjectStoreUnavailableError(f"bucket {self._bucket} does not exist")
+            exists = self._client.bucket_exists(self._bucket)
         except (S3Error, HTTPError) as exc:
             raise ObjectStoreUnavailableError(f"object store unreachable: {exc}") from exc
+        if not exists:
+            self.ensure_bucket()  # a fresh install: the service makes its bucket, nobody has to
 
     @staticmethod
     def _translate(key: str, exc: S3Error) -> Exception:

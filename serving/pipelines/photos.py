@@ -98,7 +98,7 @@ class PhotoPipeline:
             raise PhotoRejected(f"{upload.filename}: empty upload")
         upload_sha = hashlib.sha256(upload.data).hexdigest()
         ctx = self._c.workflow
-        prior = find_upload(ctx, upload_sha, upload.idempotency_key)
+        prior = find_upload(ctx, upload_sha, upload.idempotency_key, upload.uploaded_by)
         if prior is not None:
             if prior.upload_sha256 != upload_sha:
                 raise ConcurrencyConflict("this Idempotency-Key was already used for a different photo")

@@ -6,6 +6,7 @@ typed values (analysis results are JSON text in the row, parsed back into frozen
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Sequence
@@ -162,11 +163,18 @@ class PriorUpload:
     upload_sha256: str
 
 
-def find_upload(ctx: WorkflowContext, upload_sha256: str, idempotency_key: str | None) -> PriorUpload | None:
-    """A prior upload with this client key, or else of exactly these bytes (a replay), if any."""
+def scoped_key(uploader: str, idempotency_key: str) -> str:
+    """A client's Idempotency-Key is its own: one inspector's key never names another's upload."""
+    return hashlib.sha256(f"{uploader}\n{idempotency_key}".encode()).hexdigest()
+
+
+def find_upload(
+    ctx: WorkflowContext, upload_sha256: str, idempotency_key: str | None, uploader: str
+) -> PriorUpload | None:
+    """A prior upload with this uploader's key, or else of exactly these bytes (a replay), if any."""
     with ctx.uow() as uow:
         if idempotency_key:
-            link = uow.session.get(PhotoUploadKeyRow, idempotency_key)
+            link = uow.session.get(PhotoUploadKeyRow, scoped_key(uploader, idempotency_key))
             linked = uow.session.get(PhotoRow, link.photo_id) if link is not None else None
             if link is not None and linked is not None:
                 return PriorUpload(PhotoView.of(linked), link.upload_sha256)
@@ -191,9 +199,10 @@ def record_upload(ctx: WorkflowContext, new: NewPhoto, idempotency_key: str | No
                 now, new.uploaded_by, "photo.uploaded", "photo", new.photo_id,
                 canonical_payload({"zone": new.zone, "original_key": new.original_key}),
             )  # fmt: skip
-        if idempotency_key is not None and uow.session.get(PhotoUploadKeyRow, idempotency_key) is None:
+        scoped = scoped_key(new.uploaded_by, idempotency_key) if idempotency_key is not None else None
+        if scoped is not None and uow.session.get(PhotoUploadKeyRow, scoped) is None:
             uow.session.add(
-                PhotoUploadKeyRow(key=idempotency_key, photo_id=new.photo_id, upload_sha256=new.upload_sha256)
+                PhotoUploadKeyRow(key=scoped, photo_id=new.photo_id, upload_sha256=new.upload_sha256)
             )
         try:
             uow.commit()

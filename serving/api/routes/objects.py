@@ -6,6 +6,8 @@ the key is a strong ETag.
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 
 from cameras.photos import PhotoFormat, sniff_format
@@ -16,6 +18,7 @@ from serving.objects.keys import validate_key
 from serving.objects.port import InvalidObjectKeyError, ObjectNotFoundError, ObjectStoreUnavailableError
 from workflow.domain.roles import Actor
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/objects", tags=["objects"])
 
 _CACHE = "private, max-age=31536000, immutable"
@@ -62,7 +65,10 @@ def get_object(
     except ObjectNotFoundError as exc:
         raise _fail(404, "not_found", f"no object {key}") from exc
     except ObjectStoreUnavailableError as exc:
-        raise _fail(503, "object_store_unavailable", str(exc)) from exc
+        log.warning("object store unavailable: %s", exc)
+        raise _fail(
+            503, "object_store_unavailable", "the object store is unavailable; retry shortly"
+        ) from exc
     media_type = served_type(data)
     if media_type == _OPAQUE:
         headers["Content-Disposition"] = "attachment"

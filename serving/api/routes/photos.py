@@ -6,6 +6,7 @@ poll. A replay (same bytes or same ``Idempotency-Key``) answers 200 with the rec
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -127,11 +128,15 @@ UPLOAD_ERRORS: dict[int | str, dict[str, object]] = {
     503: error_doc("The object store is unavailable; nothing was recorded, retry later"),
 }
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/photos", tags=["photos"])
 
 
 def unavailable(exc: ObjectStoreUnavailableError) -> HTTPException:
-    body = error_body("object_store_unavailable", f"object store unavailable, nothing was recorded: {exc}")
+    log.warning("object store unavailable: %s", exc)  # its text names the endpoint: logged, not answered
+    body = error_body(
+        "object_store_unavailable", "object store unavailable, nothing was recorded; retry later"
+    )
     return HTTPException(status_code=503, detail=body["detail"], headers={"Retry-After": "30"})
 
 

@@ -67,11 +67,6 @@ def test_delete_removes_the_object_and_repeats_quietly(store: S3ObjectStore) -> 
         store.delete("../evidence")
 
 
-def test_ping_fails_without_bucket(moto_endpoint: str) -> None:
-    with pytest.raises(ObjectStoreUnavailableError, match="does not exist"):
-        _store(moto_endpoint, f"absent-{uuid.uuid4().hex[:12]}").ping()
-
-
 def test_unreachable_store_fails_clearly() -> None:
     from serving_services import free_port
 
@@ -82,3 +77,25 @@ def test_unreachable_store_fails_clearly() -> None:
     store = S3ObjectStore(client, "hazardeye")
     with pytest.raises(ObjectStoreUnavailableError):
         store.put(b"photo", content_type="image/jpeg")
+
+
+def test_a_fresh_install_gets_its_bucket_without_anyone_making_it(moto_endpoint: str) -> None:
+    from serving.bootstrap import build_object_store
+    from serving.settings import S3ObjectStoreSettings
+
+    fresh = f"hz-fresh-{uuid.uuid4().hex[:10]}"
+    settings = S3ObjectStoreSettings(
+        kind="s3", endpoint=moto_endpoint, access_key="test", secret_key="test", bucket=fresh, secure=False,
+        region="us-east-1",
+    )  # fmt: skip
+    build_object_store(settings)  # on start
+    client = Minio(moto_endpoint, access_key="test", secret_key="test", secure=False, region="us-east-1")
+    assert client.bucket_exists(fresh)
+
+    # created at start was not possible (S3 down then): the first upload makes it, and /health's ping too
+    later = _store(moto_endpoint, f"hz-late-{uuid.uuid4().hex[:10]}")
+    stored = later.put(b"\xff\xd8 first photo", content_type="image/jpeg")
+    assert later.get(stored.key) == b"\xff\xd8 first photo"
+    pinged = _store(moto_endpoint, f"hz-ping-{uuid.uuid4().hex[:10]}")
+    pinged.ping()
+    pinged.put(b"\xff\xd8 x", content_type="image/jpeg")

@@ -137,6 +137,20 @@ def test_replay_by_content_and_by_idempotency_key_returns_the_same_result(h: Api
     assert _count(h, select(func.count()).select_from(PhotoRow)) == 2
 
 
+def test_idempotency_keys_belong_to_their_uploader(h: ApiHarness) -> None:
+    mine = upload(h, HELMETS_ONLY.read_bytes(), key="phone-1")
+    assert mine.status_code == 201
+    # Another user's client happens to send the same key with its own photo: a new upload of theirs,
+    # neither a 409 nor the first inspector's record.
+    theirs = upload(h, IMAGES.joinpath("004945.jpg").read_bytes(), key="phone-1", role=Role.SAFETY_ENGINEER)
+    assert theirs.status_code == 201
+    assert _json(theirs)["photo_id"] != _json(mine)["photo_id"]
+    # ... and each one's retry still replays their own record
+    again = upload(h, IMAGES.joinpath("004945.jpg").read_bytes(), key="phone-1", role=Role.SAFETY_ENGINEER)
+    assert again.status_code == 200 and _json(again)["photo_id"] == _json(theirs)["photo_id"]
+    assert _json(upload(h, HELMETS_ONLY.read_bytes(), key="phone-1"))["photo_id"] == _json(mine)["photo_id"]
+
+
 def test_keyed_retry_of_an_upload_that_intake_normalised_to_a_known_photo_is_a_replay(h: ApiHarness) -> None:
     data = NO_HELMET.read_bytes()
     assert upload(h, data).status_code == 201
@@ -246,7 +260,11 @@ def test_object_store_down_is_503_and_nothing_is_recorded(tmp_path: Path) -> Non
     with api_harness(settings) as h:
         response = upload(h, NO_HELMET.read_bytes())
         assert response.status_code == 503
-        assert _json(response)["detail"]["error"] == "object_store_unavailable"
+        assert _json(response)["detail"] == {
+            "error": "object_store_unavailable",
+            "message": "object store unavailable, nothing was recorded; retry later",
+        }  # the store's own error names where it lives (here: the folder path); it stays in the log
+        assert str(blocker) not in response.text
         assert _count(h, select(func.count()).select_from(PhotoRow)) == 0
 
 

@@ -97,3 +97,29 @@ def test_delete_removes_the_object_and_its_type_and_repeats_quietly(tmp_path: Pa
     with pytest.raises(InvalidObjectKeyError):
         store.delete("../" + kept.key)
     assert store.put(b"expired frame", content_type="image/png").content_type == "image/png"  # storable again
+
+
+def test_a_link_planted_under_a_valid_key_reads_as_missing(tmp_path: Path) -> None:
+    from serving.objects.port import ObjectNotFoundError
+
+    store = LocalObjectStore(tmp_path / "objects")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("database password")
+    key = "ab" + "0" * 62
+    (tmp_path / "objects" / "ab").mkdir(parents=True)
+    (tmp_path / "objects" / "ab" / key).symlink_to(secret)
+    assert not store.exists(key)
+    with pytest.raises(ObjectNotFoundError):
+        store.get(key)
+    with pytest.raises(ObjectNotFoundError):
+        store.stat(key)
+    # a linked fan-out folder is refused too
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / ("cd" + "0" * 62)).write_text("not an object")
+    (tmp_path / "objects" / "cd").symlink_to(elsewhere)
+    assert not store.exists("cd" + "0" * 62)
+    # storing real bytes under the key replaces the link, never writes through it
+    data = b"\xff\xd8\xff real bytes"
+    stored = store.put(data, content_type="image/jpeg", key=key)
+    assert store.get(stored.key) == data and secret.read_text() == "database password"

@@ -111,3 +111,11 @@ def test_the_ui_and_refusals_carry_the_policy(api: ApiHarness) -> None:
     assert page.headers["x-frame-options"] == "DENY" and page.headers["x-content-type-options"] == "nosniff"
     refused = api.client.get("/api/v1/hazards")
     assert refused.status_code == 401 and refused.headers["x-content-type-options"] == "nosniff"
+
+
+def test_no_docs_page_loads_scripts_from_a_cdn_and_the_schema_stays(api: ApiHarness) -> None:
+    assert api.client.get("/docs").status_code == 404 and api.client.get("/redoc").status_code == 404
+    schema = api.client.get("/openapi.json")
+    assert schema.status_code == 200 and "/api/v1/hazards/{hazard_id}/rectify" in schema.json()["paths"]
+    page = api.client.get("/").text
+    assert "cdn" not in page.lower() and "https://" not in page
