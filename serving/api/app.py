@@ -7,6 +7,7 @@ from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from serving.api import auth, health
+from serving.api.auth_first import AuthBeforeBody
 from serving.api.errors import ApiError, install_error_handlers
 from serving.api.limits import BodySizeLimit
 from serving.api.metrics import Metrics, RequestLatency, build_metrics
@@ -28,6 +29,7 @@ from serving.api.routes import models as model_routes
 from serving.api.security_headers import SecurityHeaders
 from serving.bootstrap import Container
 from serving.web import install_web
+from workflow.services.users import authenticate
 
 
 def create_app(container: Container) -> FastAPI:
@@ -42,6 +44,8 @@ def create_app(container: Container) -> FastAPI:
     app.add_middleware(
         BodySizeLimit, max_bytes=container.settings.photos.max_bytes, path_prefixes=["/api/v1/"]
     )
+    # Anonymous uploads are refused from their headers, before a byte of the body is read.
+    app.add_middleware(AuthBeforeBody, authenticate=lambda key: authenticate(container.workflow, key))
     app.add_middleware(SecurityHeaders)  # refusals (413, 401) carry them too
     app.add_middleware(RequestLatency, metrics=metrics)  # outermost: refused uploads are timed too
     install_error_handlers(app)

@@ -11,27 +11,31 @@ from starlette.types import Message
 
 from serving.api import create_app
 from serving.bootstrap import Container, bootstrap
+from serving.cli.admin import upgrade
 from serving.settings import DatabaseSettings, LocalObjectStoreSettings, PhotoSettings, Settings
+from workflow.domain.roles import Role
+from workflow.services.users import create_user
 
 LIMIT = 10_000
 
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    container: Container = bootstrap(
-        Settings(
-            database=DatabaseSettings(url=f"sqlite:///{tmp_path / 'db.sqlite'}"),
-            objects=LocalObjectStoreSettings(root=tmp_path / "objects"),
-            photos=PhotoSettings(max_bytes=LIMIT),
-        )
+    settings = Settings(
+        database=DatabaseSettings(url=f"sqlite:///{tmp_path / 'db.sqlite'}"),
+        objects=LocalObjectStoreSettings(root=tmp_path / "objects"),
+        photos=PhotoSettings(max_bytes=LIMIT),
     )
+    upgrade(settings.database)
+    container: Container = bootstrap(settings)
+    _, key = create_user(container.workflow, "uploader", Role.INSPECTOR)  # uploads are refused without one
     app = create_app(container)
 
     @app.post("/api/v1/echo-size")
     async def echo_size(photo: UploadFile = File(...)) -> dict[str, int]:
         return {"size": len(await photo.read())}
 
-    with TestClient(app) as c:
+    with TestClient(app, headers={"Authorization": f"Bearer {key}"}) as c:
         yield c
     container.close()
 
@@ -69,7 +73,8 @@ def test_chunked_oversize_stops_reading_early(client: TestClient) -> None:
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
         "scheme": "http", "path": "/api/v1/echo-size", "raw_path": b"/api/v1/echo-size",
         "query_string": b"", "root_path": "", "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
-        "headers": [(b"content-type", b"multipart/form-data; boundary=B"), (b"host", b"test")],
+        "headers": [(b"content-type", b"multipart/form-data; boundary=B"), (b"host", b"test"),
+                    (b"authorization", client.headers["authorization"].encode())],
         "app": app,
     }  # fmt: skip
     asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
