@@ -176,7 +176,7 @@ def main() -> int:
               f"people counted {people}")  # fmt: skip
     for kind, (n, flagged, frames, opened) in rows.items():
         print(
-            f"{kind:8s} scenes {n}: no_helmet in {flagged}/{frames} snapshots, a hazard in {opened}/{n} scenes"
+            f"{kind:8s} scenes {n}: no_helmet in {flagged}/{frames} snapshots, hazards in {opened}/{n} scenes"
         )
     return 0
 
