@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 
 from cameras.photos import PhotoRejected
 from vision.images import ImageError
@@ -113,8 +113,17 @@ def install_error_handlers(app: FastAPI) -> None:
     for kind in (DomainError, PhotoRejected, ImageError):
         app.add_exception_handler(kind, handle)
     app.add_exception_handler(RequestValidationError, invalid_request)
+
+    async def unstorable(_request: Request, exc: Exception) -> JSONResponse:
+        # PostgreSQL refuses values SQLite takes (a NUL byte in text, a number out of a column's range):
+        # the client's input, so a 422, with the driver's words kept in the log.
+        log.info("database refused a value: %s", exc)
+        message = "a value cannot be stored (text with a NUL character, or a number out of range)"
+        return JSONResponse(error_body("invalid_input", message), status_code=422)
+
     for outage in (OperationalError, InterfaceError):
         app.add_exception_handler(outage, database_down)
+    app.add_exception_handler(DataError, unstorable)
     _document_validation_errors_as_api_errors(app)
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from serving.api.auth import current_actor
 from serving.api.errors import error_responses as errors
+from serving.api.params import PlausibleDate
 from serving.bootstrap import Container
 from workflow.domain.roles import Actor
 from workflow.services.kpis import compute_kpis
@@ -36,9 +37,11 @@ router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"])
 def kpis(
     request: Request,
     day_from: Annotated[
-        date | None, Query(alias="from", description="first UTC day (default: 29 days before `to`)")
+        PlausibleDate | None, Query(alias="from", description="first UTC day (default: 29 days before `to`)")
     ] = None,
-    day_to: Annotated[date | None, Query(alias="to", description="last UTC day (default: today)")] = None,
+    day_to: Annotated[
+        PlausibleDate | None, Query(alias="to", description="last UTC day (default: today)")
+    ] = None,
     area: str | None = None,
     _actor: Actor = Depends(current_actor),
 ) -> list[KpiOut]:

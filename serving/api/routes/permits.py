@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from serving.api.auth import current_actor, require_roles
 from serving.api.deps import container_of
 from serving.api.errors import error_responses
-from serving.api.params import RowId
+from serving.api.params import PlausibleDatetime, RowId
 from serving.bootstrap import Container
 from workflow.domain.errors import NotFound
 from workflow.domain.permits import PermitRequest, PermitStatus, PermitType
@@ -28,8 +28,8 @@ class PermitIn(BaseModel):
 
     type: PermitType
     zone: str = Field(min_length=1, max_length=64)
-    valid_from: AwareDatetime
-    valid_to: AwareDatetime
+    valid_from: PlausibleDatetime
+    valid_to: PlausibleDatetime
     # People the work needs on site: the worker(s) plus the watcher (监护人) when one is required.
     min_people: int = Field(default=2, ge=1, le=100)
     # The crew named on the permit: more people seen in the zone raise an alert. Omitted: no upper limit.

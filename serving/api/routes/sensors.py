@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from serving.api.auth import current_actor, require_roles
 from serving.api.deps import container_of
 from serving.api.errors import error_responses
+from serving.api.params import PlausibleDatetime
 from serving.api.routes.alerts import AlertOut
 from serving.api.routes.ops_common import camera_board
 from serving.bootstrap import Container
@@ -89,7 +90,7 @@ class ReadingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     value: Finite
-    at: AwareDatetime | None = None  # default: the server's time of receipt
+    at: PlausibleDatetime | None = None  # default: the server's time of receipt
 
 
 class ReadingOut(BaseModel):
