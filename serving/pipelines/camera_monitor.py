@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from cameras.config import CameraConfig, load_cameras
 from cameras.health import HealthEvent, StateChange, StreamState
 from cameras.scheduler import CameraScheduler
@@ -25,6 +27,8 @@ from serving.pipelines.camera_inspect import (
 )
 from serving.tasks.port import TaskSpec, UnknownTaskError
 from vision.images import encode_jpeg
+from workflow.domain.camera_alerts import alert_for
+from workflow.services.camera_alerts import CameraAlertIn, record_camera_alert
 from workflow.services.frames import record_frame
 
 log = logging.getLogger(__name__)
@@ -122,15 +126,25 @@ class CameraMonitor:
         if not self.board.on_health(event) or not isinstance(event, StateChange):
             return
         camera = self.cameras.get(event.camera_id)
+        zone = camera.zone if camera is not None else ""
+        message = f"camera {event.camera_id}: {event.previous.value} → {event.current.value} ({event.reason})"
+        kind = alert_for(event.previous.value, event.current.value)
+        stored = None
+        if kind is not None:
+            try:
+                stored = record_camera_alert(
+                    self._c.workflow, CameraAlertIn(event.camera_id, zone, kind, message, event.at)
+                )
+            except SQLAlchemyError as exc:  # the database is down: the live feed still hears it
+                log.warning("camera alert not stored: %s", exc)
         self._c.bus.publish_alert(
             Alert(
-                alert_id=f"camera-{event.camera_id}-{event.at.isoformat()}",
-                kind="camera.state",
-                level=_STATE_LEVEL.get(event.current, 0),
-                message=f"camera {event.camera_id}: {event.previous.value} → {event.current.value} "
-                f"({event.reason})",
+                alert_id=str(stored.id) if stored else f"camera-{event.camera_id}-{event.at.isoformat()}",
+                kind=stored.kind if stored else "camera.state",
+                level=kind.level if stored and kind else _STATE_LEVEL.get(event.current, 0),
+                message=message,
                 created_at=event.at,
-                zone=camera.zone if camera is not None else None,
+                zone=zone or None,
             )
         )
 

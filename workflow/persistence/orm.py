@@ -224,6 +224,7 @@ class AlertRow(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     hazard_id: Mapped[int | None] = mapped_column(ForeignKey("hazards.id"))
     acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
+    camera_id: Mapped[str | None] = mapped_column(String(64), default=None)  # camera.* alerts
 
 
 class AuditRow(Base):

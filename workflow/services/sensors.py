@@ -23,7 +23,7 @@ HAZARD_TIER = 2
 @dataclass(frozen=True, slots=True)
 class Alert:
     id: int
-    kind: str  # sensor.tier | sensor.stale | permit.understaffed | permit.overstaffed
+    kind: str  # sensor.tier | sensor.stale | permit.understaffed | permit.overstaffed | camera.*
     sensor_id: str | None
     zone: str
     tier: int | None
@@ -33,6 +33,7 @@ class Alert:
     acknowledged: bool
     hazard_id: int | None
     message: str
+    camera_id: str | None = None
 
     @classmethod
     def of(cls, r: AlertRow) -> Alert:
@@ -48,6 +49,7 @@ class Alert:
             r.acknowledged,
             r.hazard_id,
             r.message,
+            r.camera_id,
         )
 
 

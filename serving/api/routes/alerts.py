@@ -36,6 +36,7 @@ class AlertOut(BaseModel):
     acknowledged: bool
     hazard_id: int | None
     message: str
+    camera_id: str | None = None  # camera.offline | camera.back
 
     @classmethod
     def of(cls, a: Alert) -> AlertOut:

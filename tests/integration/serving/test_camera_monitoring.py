@@ -129,3 +129,40 @@ def test_snapshots_become_one_hazard_with_evidence_per_snapshot(api: ApiHarness)
     kinds = [a.kind for a in alerts]
     assert kinds.count("hazard.created") == 1  # one hazard, announced once
     assert "camera.state" in kinds  # connecting → streaming
+
+
+def test_a_camera_that_goes_dark_is_a_stored_alert_and_so_is_its_return(
+    api: ApiHarness, rtsp: RtspServer
+) -> None:
+    monitor = build_monitor(api.container, CameraBoard())
+    assert monitor is not None
+    heard: list[Alert] = []
+    api.container.bus.subscribe_alerts(heard.append)
+
+    def stored() -> list[dict[str, object]]:
+        response = api.client.get("/api/v1/alerts", headers=api.auth(Role.INSPECTOR))
+        assert response.status_code == 200
+        alerts: list[dict[str, object]] = response.json()
+        return [a for a in alerts if str(a["kind"]).startswith("camera.")]
+
+    monitor.start()
+    try:
+        assert _wait_for(lambda: any(a.kind == "camera.state" for a in heard), timeout_s=30)  # streaming
+        assert stored() == [], [a["message"] for a in stored()]  # starting up is not news
+        rtsp.stop()
+        assert _wait_for(lambda: any(a["kind"] == "camera.offline" for a in stored()), timeout_s=60)
+        rtsp.restart()
+        assert _wait_for(lambda: any(a["kind"] == "camera.back" for a in stored()), timeout_s=90)
+    finally:
+        assert monitor.stop(timeout_s=15)
+    alerts = stored()
+    offline = next(a for a in alerts if a["kind"] == "camera.offline")
+    assert (
+        offline["camera_id"] == "cam-a"
+        and offline["zone"] == "tank-farm"
+        and offline["acknowledged"] is False
+    )
+    assert "cam-a" in str(offline["message"]) and "secret" not in str(offline["message"])
+    assert {"camera.offline", "camera.back"} <= {a.kind for a in heard}  # the live feed / MQTT hear them too
+    ack = api.client.post(f"/api/v1/alerts/{offline['id']}/ack", headers=api.auth(Role.INSPECTOR))
+    assert ack.status_code == 200 and ack.json()["acknowledged"] is True

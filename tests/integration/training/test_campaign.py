@@ -16,7 +16,7 @@ import yaml
 from tests.unit.training.train_fixtures import HARDHAT_FIXTURES, REPO
 from training.campaign import CampaignError, load_progress, load_spec, run_sitting
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]  # 3 real trainings
 
 
 def _shared(tmp_path: Path) -> Path:
