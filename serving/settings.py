@@ -110,6 +110,10 @@ class PhotoSettings(_Section):
     max_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
     max_pixels: int = Field(default=50_000_000, ge=1)
     strip_exif: bool = True
+    # An acknowledged photo whose analysis failed (an outage) is analysed again by the sweep, after this
+    # quiet period, until it has had this many attempts; then it stays failed, visible in GET /photos/{id}.
+    retry_after_s: float = Field(default=30.0, ge=0)
+    max_attempts: int = Field(default=10, ge=1)
 
 
 class CameraSettings(_Section):

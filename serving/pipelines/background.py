@@ -11,6 +11,7 @@ from serving.bus.port import Unsubscribe
 from serving.bus.sensor_bridge import connect_sensor_readings
 from serving.pipelines.camera_board import CameraBoard
 from serving.pipelines.camera_monitor import CameraMonitor, build_monitor
+from serving.pipelines.photos import PhotoPipeline
 from serving.pipelines.retention import FrameRetention
 from serving.pipelines.sensor_alerts import SensorAlerts
 from serving.pipelines.sweeps import SweepThread
@@ -43,7 +44,13 @@ def start_background(container: Container) -> Background:
     unsubscribe = connect_sensor_readings(container.bus, container.workflow, sensors)
     keep_h = settings.monitor.frame_retention_h
     retention = None if keep_h is None else FrameRetention(container.objects, timedelta(hours=keep_h))
-    sweeps = SweepThread(container.workflow, container.bus, settings.sweeps.interval_s, retention)
+    sweeps = SweepThread(
+        container.workflow,
+        container.bus,
+        settings.sweeps.interval_s,
+        retention,
+        retry_photos=PhotoPipeline(container).retry_failed,
+    )
     if settings.sweeps.enabled:
         sweeps.start()
     if monitor is not None:

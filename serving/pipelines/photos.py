@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from cameras.photos import IntakeLimits, IntakePhoto, PhotoRejected, intake_photo
 from serving.bootstrap import Container
@@ -37,6 +39,7 @@ from workflow.services.photos import (
     PhotoStatus,
     PhotoView,
     begin_attempt,
+    failed_photos,
     find_upload,
     get_photo,
     record_failure,
@@ -46,6 +49,9 @@ from workflow.services.photos import (
 )
 
 log = logging.getLogger(__name__)
+_INLINE_ATTEMPTS = 3
+# Failures that say nothing about the photo: a concurrent write won, or a dependency is restarting.
+_TRANSIENT = (ConcurrencyConflict, OperationalError, InterfaceError, ObjectStoreUnavailableError)
 
 TASK_NAME = "photo.inspect"
 # Declared upload types we accept; the format itself is always sniffed from the bytes.
@@ -131,12 +137,32 @@ class PhotoPipeline:
     # --- task side -----------------------------------------------------------------------------------
 
     def inspect_or_fail(self, photo_id: str) -> PhotoView:
-        """``inspect`` for callers that want the recorded outcome rather than an exception."""
-        try:
-            return self.inspect(photo_id)
-        except Exception:
-            log.exception("photo %s analysis failed", photo_id)
-            return get_photo(self._c.workflow, photo_id)
+        """``inspect`` for callers that want the recorded outcome rather than an exception. A transient
+        failure (a write conflict, the database or object store just restarting) is retried at once a
+        few times; what still fails is recorded and retried by the sweep (``retry_failed``)."""
+        for attempt in range(1, _INLINE_ATTEMPTS + 1):
+            try:
+                return self.inspect(photo_id)
+            except _TRANSIENT as exc:
+                log.warning("photo %s analysis attempt %d failed: %s", photo_id, attempt, exc)
+                if attempt < _INLINE_ATTEMPTS:
+                    time.sleep(0.25 * 2 ** (attempt - 1))
+            except Exception:
+                log.exception("photo %s analysis failed", photo_id)
+                break
+        return get_photo(self._c.workflow, photo_id)
+
+    def retry_failed(self) -> int:
+        """Dispatch failed photos again (the sweep calls this); returns how many were dispatched."""
+        settings = self._c.settings.photos
+        retried = failed_photos(
+            self._c.workflow,
+            max_attempts=settings.max_attempts,
+            quiet_for=timedelta(seconds=settings.retry_after_s),
+        )
+        for photo in retried:
+            self._dispatch(requeue(self._c.workflow, photo.photo_id))
+        return len(retried)
 
     def inspect(self, photo_id: str) -> PhotoView:
         """Analyse one stored photo and file its findings; a finished photo is returned unchanged."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from serving.bus.messages import Alert
@@ -69,8 +70,10 @@ class SweepThread:
         bus: AlertBus,
         interval_s: float,
         retention: FrameRetention | None = None,
+        retry_photos: Callable[[], int] | None = None,
     ) -> None:
         self._ctx, self._bus, self._interval_s, self._retention = ctx, bus, interval_s, retention
+        self._retry_photos = retry_photos
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.runs = 0
@@ -93,6 +96,16 @@ class SweepThread:
             except Exception:
                 log.exception("sweep failed; next try in %.0fs", self._interval_s)
                 continue
+            retried = self._retry_failed_photos()
             self.runs += 1
-            if result.escalated or result.expired or result.stale or result.frames_deleted:
-                log.info("sweep: %s", result)
+            if result.escalated or result.expired or result.stale or result.frames_deleted or retried:
+                log.info("sweep: %s, photos retried %d", result, retried)
+
+    def _retry_failed_photos(self) -> int:
+        if self._retry_photos is None:
+            return 0
+        try:
+            return self._retry_photos()
+        except Exception:
+            log.exception("retrying failed photos failed; next try in %.0fs", self._interval_s)
+            return 0

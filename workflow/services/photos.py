@@ -11,7 +11,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -267,6 +267,26 @@ def requeue(ctx: WorkflowContext, photo_id: str) -> PhotoView:
         view = PhotoView.of(row)
         uow.commit()
         return view
+
+
+def failed_photos(
+    ctx: WorkflowContext, *, max_attempts: int, quiet_for: timedelta, limit: int = 20
+) -> list[PhotoView]:
+    """Failed photos worth another attempt: fewer than ``max_attempts`` so far and none for ``quiet_for``
+    (oldest first), so an acknowledged upload whose analysis met an outage is analysed once it is over."""
+    cutoff = ctx.clock.now() - quiet_for
+    with ctx.uow() as uow:
+        rows = uow.session.scalars(
+            select(PhotoRow)
+            .where(
+                PhotoRow.status == PhotoStatus.FAILED.value,
+                PhotoRow.attempts < max_attempts,
+                PhotoRow.updated_at <= cutoff,
+            )
+            .order_by(PhotoRow.received_at)
+            .limit(limit)
+        )
+        return [PhotoView.of(r) for r in rows]
 
 
 def record_result(
