@@ -38,6 +38,7 @@ from workflow.domain.roles import SYSTEM, Actor
 from workflow.persistence.orm import EvidenceObjectRow, EvidenceRow, HazardEventRow, HazardRow, ObservationRow
 from workflow.persistence.uow import UnitOfWork
 from workflow.services.context import WorkflowContext
+from workflow.services.races import retry_races
 from workflow.services.views import HazardView
 
 _FIRST_EVIDENCE = {SourceKind.CAMERA: EvidenceKind.SNAPSHOT, SourceKind.SENSOR: EvidenceKind.SENSOR_READING}
@@ -431,6 +432,7 @@ def _hazard_at(uow: UnitOfWork, hazard_id: int, expected_version: int | None) ->
     return hazard
 
 
+@retry_races
 def _transition(
     ctx: WorkflowContext,
     hazard_id: int,
@@ -476,6 +478,7 @@ def start(
     return _transition(ctx, hazard_id, Action.START, actor, expected_version=expected_version)
 
 
+@retry_races
 def rectify(
     ctx: WorkflowContext,
     hazard_id: int,
@@ -520,6 +523,7 @@ def _require_not_rectifier(hazard: HazardRow, actor: Actor) -> None:
         raise Unauthorised("the reviewer must not be the person who rectified the hazard")
 
 
+@retry_races
 def review(
     ctx: WorkflowContext,
     hazard_id: int,
@@ -545,6 +549,7 @@ def review(
         return view
 
 
+@retry_races
 def close(
     ctx: WorkflowContext,
     hazard_id: int,
@@ -594,6 +599,7 @@ def _verdict_for_latest_after_photo(uow: UnitOfWork, hazard_id: int) -> str | No
     return None
 
 
+@retry_races
 def reopen(
     ctx: WorkflowContext, hazard_id: int, actor: Actor, reason: str, *, expected_version: int | None = None
 ) -> HazardView:
@@ -609,6 +615,7 @@ def reopen(
         return view
 
 
+@retry_races
 def add_note(
     ctx: WorkflowContext, hazard_id: int, actor: Actor, object_keys: Sequence[str], text: str
 ) -> int:
