@@ -176,7 +176,17 @@ def register(app: typer.Typer) -> None:
         from training.export import export_onnx, gated_int8, quantize_int8
         from training.yolo_dataset import list_images
 
-        fp32 = export_onnx(weights, out, imgsz=imgsz, opset=opset)
+        if not weights.is_file():
+            raise typer.BadParameter(f"{weights} does not exist")
+        try:
+            fp32 = export_onnx(weights, out, imgsz=imgsz, opset=opset)
+        except ModuleNotFoundError:
+            raise  # the [train] extra is missing: said by the plugin wrapper
+        except Exception as exc:  # torch/ultralytics raise pickle, zip, key and runtime errors alike
+            console.print(
+                f"[red]cannot export {weights}: not a loadable checkpoint ({type(exc).__name__}: {exc})[/red]"
+            )
+            raise typer.Exit(2) from exc
         console.print(f"FP32 ONNX → {fp32} ({fp32.stat().st_size / 1e6:.1f} MB)")
         if not int8:
             return
@@ -306,6 +316,7 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(Path("runs/promote"), help="evaluation reports"),
     ) -> None:
         """Install MODEL as the next version of NAME if it is not worse than the current one on --data."""
+        from training.evaluate import ClassMismatchError
         from training.evaluation_service import (
             ModelUnderTest,
             evaluate_model,
@@ -314,6 +325,7 @@ def register(app: typer.Typer) -> None:
         )
         from training.promote import current_card, gate, install
         from vision.model_card import ModelCard, sha256_of
+        from vision.onnx_detector import ModelError
 
         fields: dict[str, Any] = json.loads(template.read_text()) if template else {}
         fields.setdefault("classes", [n.strip() for n in classes.split(",") if n.strip()])
@@ -329,12 +341,16 @@ def register(app: typer.Typer) -> None:
         )
         card = ModelCard.model_validate(fields)
         th = thresholds_for(card.classes, card.thresholds, card.default_threshold)
-        cand = evaluate_model(
-            ModelUnderTest(model, tuple(card.classes), card.input_size, th, f"{name}@candidate"),
-            data,
-            split,
-            out / "candidate",
-        )
+        try:
+            cand = evaluate_model(
+                ModelUnderTest(model, tuple(card.classes), card.input_size, th, f"{name}@candidate"),
+                data,
+                split,
+                out / "candidate",
+            )
+        except (ClassMismatchError, ModelError) as exc:  # nothing is installed
+            console.print(f"[red]cannot promote {model}: {exc}[/red]")
+            raise typer.Exit(2) from exc
         _print_eval(cand)
         existing = current_card(models_dir, name)
         cur_metrics = None

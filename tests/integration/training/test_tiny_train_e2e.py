@@ -212,3 +212,31 @@ def test_resuming_without_a_checkpoint_says_so(tiny_dataset: Path, tmp_path: Pat
     )
     with pytest.raises(TrainingDataError, match="cannot resume"):
         train(cfg)
+
+
+def test_a_corrupt_checkpoint_is_refused_by_export(tmp_path: Path) -> None:
+    corrupt = tmp_path / "last.pt"
+    corrupt.write_bytes(b"PK\x03\x04 not a checkpoint")
+    cli = CliRunner().invoke(
+        _app(), ["export", str(corrupt), "--out", str(tmp_path / "m.onnx"), "--imgsz", "64"]
+    )
+    assert cli.exit_code == 2
+    said = " ".join(cli.output.split())  # rich wraps long lines
+    assert "not a loadable checkpoint" in said and not (tmp_path / "m.onnx").exists()
+
+
+def test_a_model_whose_classes_do_not_match_is_never_half_promoted(
+    tiny_dataset: Path, tmp_path: Path
+) -> None:
+    from training.synth.compose import CLASS_NAMES
+    from vision.registry import ModelRegistry
+
+    ppe = ModelRegistry(Path(__file__).resolve().parents[3] / "models").get("ppe")
+    models = tmp_path / "models"
+    args = ["promote", str(ppe.model_path), "--name", "ppe", "--data", str(tiny_dataset), "--split", "val"]
+    args += ["--classes", ",".join(CLASS_NAMES), "--imgsz", "320", "--models-dir", str(models)]
+    cli = CliRunner().invoke(_app(), [*args, "--out", str(tmp_path / "p")])
+    assert cli.exit_code == 2
+    said = " ".join(cli.output.split())
+    assert "cannot promote" in said and "do not cover dataset classes" in said
+    assert not models.exists()  # nothing installed, no current pointer
