@@ -234,6 +234,16 @@ def check_checkpoint(path: Path, classes: list[str]) -> None:
         raise CampaignError(f"{path} detects {list(names.values())}, the campaign trains {classes}")
 
 
+def _keep(checkpoint: Path, target: Path, *, weights_only: bool) -> None:
+    """Copy the checkpoint into the state; at a stage's end without the optimizer (the next stage starts
+    a fresh schedule from the weights), which halves what the repository carries."""
+    shutil.copyfile(checkpoint, target)
+    if weights_only:
+        from ultralytics.utils.torch_utils import strip_optimizer
+
+        strip_optimizer(str(target))
+
+
 class SittingResult(BaseModel):
     model_config = ConfigDict(frozen=True)
     progress: CampaignProgress
@@ -307,11 +317,11 @@ def run_sitting(
     def _saved(trainer: Any) -> None:
         nonlocal last, epochs_here
         now = time.monotonic()
-        _write_atomic(state_ckpt, lambda p: shutil.copyfile(Path(trainer.last), p))
-        epochs_here += 1
         p = state["p"]
         done = int(trainer.epoch) + 1
         finished = done >= stage.epochs
+        _write_atomic(state_ckpt, lambda path: _keep(Path(trainer.last), path, weights_only=finished))
+        epochs_here += 1
         record = SittingRecord(
             started=started,
             stage=progress.stage,

@@ -54,6 +54,12 @@ def _spec(tmp_path: Path, stages: list[dict[str, int]]) -> Path:
     return path
 
 
+def _optimizer_of(checkpoint: Path) -> object:
+    import torch
+
+    return torch.load(checkpoint, map_location="cpu", weights_only=False).get("optimizer")
+
+
 def _sitting(tmp_path: Path, spec_path: Path, shared: Path, hours: float) -> None:
     work = tmp_path / "work"
     shutil.rmtree(work, ignore_errors=True)  # a fresh machine: nothing but the repository
@@ -70,12 +76,14 @@ def test_sittings_resume_mid_stage_and_cross_stage_boundaries_on_fresh_machines(
     _sitting(tmp_path, spec_path, shared, hours=1e-6)  # budget gone after one epoch: stops mid-stage
     first = load_progress(spec, repo)
     assert (first.stage, first.stage_epochs_done, first.epochs_total, len(first.sittings)) == (0, 1, 1, 1)
+    assert _optimizer_of(repo / "state" / "last.pt") is not None  # mid-stage: resumable exactly
     assert (repo / "state" / "last.pt").stat().st_size < 25_000_000  # small enough for the repository
 
     _sitting(tmp_path, spec_path, shared, hours=1.0)  # resumes epoch 2 of stage 0, then stops: stage done
     second = load_progress(spec, repo)
     assert (second.stage, second.stage_epochs_done, second.epochs_total) == (1, 0, 2)
     assert [s.epochs for s in second.sittings] == [1, 1] and second.hours_total > 0
+    assert _optimizer_of(repo / "state" / "last.pt") is None  # a finished stage keeps its weights only
 
     _sitting(tmp_path, spec_path, shared, hours=1.0)  # stage 1 starts from stage 0's weights
     third = load_progress(spec, repo)
@@ -85,7 +93,7 @@ def test_sittings_resume_mid_stage_and_cross_stage_boundaries_on_fresh_machines(
     import torch
 
     ckpt = torch.load(repo / "state" / "last.pt", weights_only=False)
-    assert ckpt["ema"].names == {0: "head", 1: "helmet", 2: "person", 3: "vest"}  # vest added to ppe@1's
+    assert ckpt["model"].names == {0: "head", 1: "helmet", 2: "person", 3: "vest"}  # vest added to ppe@1's
     with pytest.raises(CampaignError, match="finished"):
         _sitting(tmp_path, spec_path, shared, hours=1.0)
 
