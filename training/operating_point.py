@@ -9,7 +9,8 @@ thresholds: exactly what the service does with an upload.
 Choice: every other class gets the threshold that maximises its box F1 (IoU 0.5); then the ``head``
 threshold is the highest one that still reaches the recall target, which is also the one with the fewest
 false alarms among those. When no threshold meets both targets, the one with the best recall within the
-false-alarm limit is taken and the choice says the target was not met.
+false-alarm limit is taken (the highest threshold within one recall point of it: below that, recall
+has saturated and only false alarms grow) and the choice says the target was not met.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ CURVE_THRESHOLDS = tuple(round(float(t), 2) for t in np.arange(0.05, 0.951, 0.01
 class Target:
     min_recall: float = 0.90
     max_false_alarm: float = 0.10
+    # When the target cannot be met: recall this close to the best reachable one is as good, and the
+    # highest such threshold is taken (recall saturates while false alarms keep climbing below it).
+    recall_tolerance: float = 0.01
 
 
 def _detections(result: ImageResult, names: Sequence[str], thresholds: Sequence[float]) -> Detections:
@@ -111,7 +115,9 @@ def choose(
         chosen, met = max(meeting, key=lambda p: p.threshold), True
     else:
         allowed = [p for p in curve if p.false_alarm <= target.max_false_alarm] or curve
-        chosen, met = max(allowed, key=lambda p: (p.recall, p.threshold)), False
+        best = max(p.recall for p in allowed)
+        near = [p for p in allowed if p.recall >= best - target.recall_tolerance - 1e-12]
+        chosen, met = max(near, key=lambda p: p.threshold), False
     final = [*base[:head], chosen.threshold, *base[head + 1 :]]
     level = image_level(results, names, final)
     assert level is not None

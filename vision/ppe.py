@@ -16,7 +16,8 @@ from vision.nms import box_iou
 
 NO_HELMET = "ppe.no_helmet"
 NO_VEST = "ppe.no_vest"
-SAME_PERSON_IOU = 0.5  # a head and a helmet box this overlapping are one person's head
+SAME_PERSON_IOU = 0.5  # a head and a helmet box this overlapping are one person's head ...
+SAME_PERSON_INSIDE = 0.6  # ... or when this much of the smaller box lies inside the larger one
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,18 @@ def _inside_fraction(inner: npt.NDArray[np.float32], outer: npt.NDArray[np.float
     return (w * h) / area if area > 0 else 0.0
 
 
+def _one_head(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> bool:
+    """Two head/helmet boxes that are the same person's head."""
+    if float(box_iou(a, b[None, :])[0]) >= SAME_PERSON_IOU:
+        return True
+    smaller, larger = (a, b) if _area(a) <= _area(b) else (b, a)
+    return _inside_fraction(smaller, larger) >= SAME_PERSON_INSIDE
+
+
+def _area(box: npt.NDArray[np.float32]) -> float:
+    return float((box[2] - box[0]) * (box[3] - box[1]))
+
+
 def _upper_body(person: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     # Heads sit in the top part of a standing or crouching person's box.
     return np.array([person[0], person[1], person[2], person[1] + (person[3] - person[1]) * 0.4], np.float32)
@@ -60,8 +73,10 @@ def workers(detections: Detections) -> list[Worker]:
     """Group head/helmet/person boxes into workers.
 
     Every head or helmet box is a person; a head and a helmet box overlapping by IoU ≥ 0.5 are one
-    head (the helmet wins when it is the more confident). Person boxes with a head/helmet in their upper
-    part are attached to it; person boxes with none are workers whose helmet state is unknown.
+    head, and so are two boxes one of which lies mostly (≥ 60 %) inside the other: a detector often boxes
+    the face under a helmet as a "head" inside the larger helmet box, at an IoU near 0.25. The more
+    confident of the two decides whether the helmet is worn. Person boxes with a head/helmet in their
+    upper part are attached to it; person boxes with none are workers whose helmet state is unknown.
     """
     heads, helmets, persons = (_indices(detections, n) for n in ("head", "helmet", "person"))
     boxes, conf = detections.boxes, detections.confidences
@@ -69,7 +84,7 @@ def workers(detections: Detections) -> list[Worker]:
     candidates.sort(key=lambda item: -float(conf[item[0]]))
     chosen: list[tuple[int, bool]] = []
     for index, is_helmet in candidates:
-        if chosen and box_iou(boxes[index], boxes[[c for c, _ in chosen]]).max() >= SAME_PERSON_IOU:
+        if any(_one_head(boxes[index], boxes[c]) for c, _ in chosen):
             continue
         chosen.append((index, is_helmet))
     result: list[Worker] = []

