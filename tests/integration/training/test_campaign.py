@@ -63,7 +63,10 @@ def _optimizer_of(checkpoint: Path) -> object:
 def _sitting(tmp_path: Path, spec_path: Path, shared: Path, hours: float) -> None:
     work = tmp_path / "work"
     shutil.rmtree(work, ignore_errors=True)  # a fresh machine: nothing but the repository
-    run_sitting(load_spec(str(spec_path)), repo=tmp_path / "repo", shared=shared, work=work, hours=hours)
+    # workers=0: forking loader workers from a pytest process full of threads (moto, pools) can deadlock
+    run_sitting(
+        load_spec(str(spec_path)), repo=tmp_path / "repo", shared=shared, work=work, hours=hours, workers=0
+    )
 
 
 def test_sittings_resume_mid_stage_and_cross_stage_boundaries_on_fresh_machines(tmp_path: Path) -> None:
