@@ -8,7 +8,8 @@ in a corner strip (read back from each inspected frame, so every inspection is a
 the scenes show a worker without a helmet (by their labels), half show helmets only. GStreamer's RTSP server
 streams it live on loopback; the embedded service (SQLite, inline tasks, the shipped models, temporal
 confirmation as configured) polls it. Per scene it prints what the plant would see: snapshots with a
-``ppe.no_helmet`` finding, whether a hazard was opened, and people counted against the labels. Needs
+``ppe.no_helmet`` finding, whether a hazard was opened, and people counted against the labels (the people
+count includes anything the model boxes in the scene-number strip; findings there are left out). Needs
 ../shared and GStreamer; prints "skipped" without them.
 """
 
@@ -77,6 +78,10 @@ def write_video(path: Path, scenes: list[tuple[Path, int, int]], scene_s: float,
                     container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
+
+
+def _in_strip(box: tuple[float, float, float, float]) -> bool:
+    return box[0] < STRIP[0] and box[3] > H - STRIP[1]
 
 
 def main() -> int:
@@ -166,7 +171,10 @@ def main() -> int:
     rows = {"bare": [0, 0, 0, 0], "helmets": [0, 0, 0, 0]}  # scenes, with finding frames, frames, hazards
     for index, (photo, bare, helmets) in enumerate(scenes):
         mine = [ins for scene, ins in seen if scene == index]
-        flagged = sum(any(f.kind == "ppe.no_helmet" for f in ins.findings) for ins in mine)
+        # the scene-number strip (red/blue blocks) is sometimes boxed as helmets: not part of the scene
+        flagged = sum(
+            any(f.kind == "ppe.no_helmet" and not _in_strip(f.box) for f in ins.findings) for ins in mine
+        )
         people = sorted({ins.people for ins in mine})
         kind = "bare" if bare else "helmets"
         r = rows[kind]

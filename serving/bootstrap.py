@@ -77,7 +77,11 @@ def bootstrap(
         workflow=workflow,
         intake=GroupIntake(workflow),
         models=models,
-        analyzer=ImageAnalyzer(models, (settings.vision.ppe_model, settings.vision.leak_model)),
+        analyzer=ImageAnalyzer(
+            models,
+            (settings.vision.ppe_model, settings.vision.leak_model),
+            tiled=(settings.vision.ppe_model,),
+        ),
     )
 
 

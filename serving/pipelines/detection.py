@@ -67,9 +67,14 @@ class ImageAnalysis:
 class ImageAnalyzer:
     """Thread-safe (ORT sessions are); models are loaded on first use and cached by the registry."""
 
-    def __init__(self, registry: ModelRegistry, model_names: Sequence[str]) -> None:
+    def __init__(
+        self, registry: ModelRegistry, model_names: Sequence[str], tiled: Sequence[str] = ()
+    ) -> None:
         self.registry = registry
         self.model_names = tuple(dict.fromkeys(model_names))
+        # Models that camera tiling applies to (the PPE model: far heads). The leak model reads texture
+        # and sees stains in every tile of a plain floor, so it always gets the whole frame.
+        self.tiled = frozenset(tiled)
         self._warned: set[str] = set()
 
     def installed(self) -> tuple[str, ...]:
@@ -105,7 +110,8 @@ class ImageAnalyzer:
         for name in names:
             entry, detector = self.registry.detector(name)
             side = max(entry.card.input_size)
-            plans = [resolve(tiling, (im.shape[0], im.shape[1]), side) for im in images]
+            mode = tiling if name in self.tiled else "off"
+            plans = [resolve(mode, (im.shape[0], im.shape[1]), side) for im in images]
             whole = [im for im, plan in zip(images, plans, strict=True) if plan is None]
             plain = iter(detector.detect_many(whole) if whole else [])
             for runs, image, plan in zip(per_image, images, plans, strict=True):

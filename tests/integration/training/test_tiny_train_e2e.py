@@ -167,7 +167,7 @@ def test_evaluating_a_model_whose_classes_do_not_match_says_so(tiny_dataset: Pat
     from training.synth.compose import CLASS_NAMES  # a real model's classes that are not the dataset's
     from vision.registry import ModelRegistry
 
-    ppe = ModelRegistry(Path(__file__).resolve().parents[3] / "models").get("ppe")
+    ppe = ModelRegistry(Path(__file__).resolve().parents[3] / "models").get("ppe", 1)  # 3 classes, 320 px
     args = ["evaluate", str(ppe.model_path), "--data", str(tiny_dataset), "--split", "val"]
     args += ["--classes", ",".join(CLASS_NAMES), "--imgsz", "320", "--out", str(tmp_path / "e")]
     cli = CliRunner().invoke(_app(), args)
@@ -231,7 +231,7 @@ def test_a_model_whose_classes_do_not_match_is_never_half_promoted(
     from training.synth.compose import CLASS_NAMES
     from vision.registry import ModelRegistry
 
-    ppe = ModelRegistry(Path(__file__).resolve().parents[3] / "models").get("ppe")
+    ppe = ModelRegistry(Path(__file__).resolve().parents[3] / "models").get("ppe", 1)  # 3 classes, 320 px
     models = tmp_path / "models"
     args = ["promote", str(ppe.model_path), "--name", "ppe", "--data", str(tiny_dataset), "--split", "val"]
     args += ["--classes", ",".join(CLASS_NAMES), "--imgsz", "320", "--models-dir", str(models)]
