@@ -34,6 +34,10 @@ class CaptureMode(StrEnum):
     ON_DEMAND = "on_demand"
 
 
+# A camera's tiling as configured (vision.tiling.TilingMode, validated): off, auto, or a tile side in pixels.
+TilingSetting = Literal["off", "auto"] | Annotated[int, Field(ge=64, le=8192)]
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -63,7 +67,7 @@ class CameraConfig(_Frozen):
     polygons: tuple[ZonePolygon, ...] = ()
     # Camera-scale inference: "off", "auto" (tiles when the frame is >= 2 model inputs long) or a tile side
     # in frame pixels. Tiling finds far-away heads at the price of one inference per tile.
-    tiling: Literal["off", "auto"] | Annotated[int, Field(ge=64, le=8192)] = "off"
+    tiling: TilingSetting = "off"
     transport: Transport = Transport.TCP
     mode: CaptureMode = CaptureMode.AUTO
     persistent_max_interval_s: float = Field(default=30.0, gt=0)

@@ -11,12 +11,11 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from cameras.config import ZonePolygon
+from cameras.config import TilingSetting, ZonePolygon
 from serving.bootstrap import Container
 from serving.bus.local import Fanout
 from serving.bus.messages import Alert
@@ -43,7 +42,7 @@ class InspectPayload(BaseModel):
     camera_id: str = Field(min_length=1, max_length=64)
     zone: str = Field(min_length=1, max_length=64)
     polygons: tuple[ZonePolygon, ...] = ()
-    tiling: Literal["off", "auto"] | Annotated[int, Field(ge=64, le=8192)] = "off"
+    tiling: TilingSetting = "off"
     snapshot_key: str
     captured_at: datetime
     sequence: int = Field(ge=0)

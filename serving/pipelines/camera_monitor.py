@@ -137,11 +137,16 @@ class CameraMonitor:
                 )
             except SQLAlchemyError as exc:  # the database is down: the live feed still hears it
                 log.warning("camera alert not stored: %s", exc)
+        if stored is not None and kind is not None:  # a stored alert goes out under its own id and kind
+            alert_id, alert_kind, level = str(stored.id), stored.kind, kind.level
+        else:  # any other state change: the live feed's camera.state
+            alert_id = f"camera-{event.camera_id}-{event.at.isoformat()}"
+            alert_kind, level = "camera.state", _STATE_LEVEL.get(event.current, 0)
         self._c.bus.publish_alert(
             Alert(
-                alert_id=str(stored.id) if stored else f"camera-{event.camera_id}-{event.at.isoformat()}",
-                kind=stored.kind if stored else "camera.state",
-                level=kind.level if stored and kind else _STATE_LEVEL.get(event.current, 0),
+                alert_id=alert_id,
+                kind=alert_kind,
+                level=level,
                 message=message,
                 created_at=event.at,
                 zone=zone or None,

@@ -24,6 +24,17 @@ router = APIRouter(prefix="/api/v1/objects", tags=["objects"])
 _CACHE = "private, max-age=31536000, immutable"
 
 
+_OPAQUE = "application/octet-stream"
+_BY_FORMAT = {PhotoFormat.JPEG: "image/jpeg", PhotoFormat.PNG: "image/png", PhotoFormat.HEIC: "image/heic"}
+
+
+def served_type(data: bytes) -> str:
+    """The type the server determines from the bytes; what a client declared when storing them never
+    decides (an HTML file declared as an image, or a JPEG declared as text/html, is served inert)."""
+    kind = sniff_format(data)
+    return _BY_FORMAT.get(kind, _OPAQUE) if isinstance(kind, PhotoFormat) else _OPAQUE
+
+
 def _fail(status: int, code: str, message: str) -> HTTPException:
     return HTTPException(status_code=status, detail=error_body(code, message)["detail"])
 
@@ -73,14 +84,3 @@ def get_object(
     if media_type == _OPAQUE:
         headers["Content-Disposition"] = "attachment"
     return Response(data, media_type=media_type, headers=headers)
-
-
-_OPAQUE = "application/octet-stream"
-_BY_FORMAT = {PhotoFormat.JPEG: "image/jpeg", PhotoFormat.PNG: "image/png", PhotoFormat.HEIC: "image/heic"}
-
-
-def served_type(data: bytes) -> str:
-    """The type the server determines from the bytes; what a client declared when storing them never
-    decides (an HTML file declared as an image, or a JPEG declared as text/html, is served inert)."""
-    kind = sniff_format(data)
-    return _BY_FORMAT.get(kind, _OPAQUE) if isinstance(kind, PhotoFormat) else _OPAQUE
