@@ -312,12 +312,12 @@ def run_sitting(
     started = datetime.now(UTC).isoformat()
     t0 = last = time.monotonic()
     epochs_here = 0
-    state: dict[str, CampaignProgress] = {"p": progress}
+    current = progress
 
     def _saved(trainer: Any) -> None:
-        nonlocal last, epochs_here
+        nonlocal last, epochs_here, current
         now = time.monotonic()
-        p = state["p"]
+        p = current
         done = int(trainer.epoch) + 1
         finished = done >= stage.epochs
         _write_atomic(state_ckpt, lambda path: _keep(Path(trainer.last), path, weights_only=finished))
@@ -338,7 +338,7 @@ def run_sitting(
                 "sittings": [*progress.sittings, record],
             }
         )
-        state["p"] = p
+        current = p
         save_progress(spec, repo, p)
         if on_epoch is not None:
             on_epoch(p)
@@ -359,7 +359,7 @@ def run_sitting(
     model.add_callback("on_pretrain_routine_start", _loader_workers)
     model.add_callback("on_model_save", _saved)
     model.train(**kwargs)
-    final = state["p"]
+    final = current
     return SittingResult(
         progress=final,
         epochs=epochs_here,
