@@ -29,8 +29,11 @@ from typing import Any
 import cv2
 from PIL import Image
 
-from vision.images import BgrImage, ImageError, decode_image
+from cameras.jpeg_strip import JpegStructureError, strip_jpeg_metadata
+from vision.images import BgrImage, ImageError, decode_image, decode_scaled
 
+_VALIDATION_SIDE = 1024  # a JPEG is checked by decoding it at 1/2-1/8 size: every scan byte is still read
+_ORIENTATION = 0x0112
 _MAX_EXIF_BYTES = 256 * 1024  # a JPEG APP1 segment cannot exceed 64 KiB; anything far bigger is abuse
 _GPS_IFD, _EXIF_IFD = 0x8825, 0x8769
 _DATETIME, _DATETIME_ORIGINAL, _OFFSET_TIME_ORIGINAL = 306, 36867, 36881
@@ -65,20 +68,13 @@ class GpsFix:
 class IntakePhoto:
     sha256: str  # of the uploaded bytes: the idempotency key for re-uploads
     format: PhotoFormat
-    image: BgrImage  # EXIF orientation applied
+    width: int  # as displayed: EXIF orientation applied
+    height: int
     captured_at: datetime | None  # aware when the photo records its UTC offset, else naive local time
     gps: GpsFix | None
     stored_bytes: bytes  # the derivative to store: metadata-free re-encode, or the trimmed original
     stored_media_type: str
     warnings: tuple[str, ...]
-
-    @property
-    def width(self) -> int:
-        return int(self.image.shape[1])
-
-    @property
-    def height(self) -> int:
-        return int(self.image.shape[0])
 
 
 def sniff_format(data: bytes) -> PhotoFormat | str:
@@ -194,19 +190,34 @@ def intake_photo(data: bytes, *, source: str, limits: IntakeLimits = IntakeLimit
             notes.append(f"stripped {len(data) - end} bytes of trailing data after the image")
             body = data[:end]
 
-    try:
-        image = decode_image(body, source=source, max_pixels=limits.max_pixels)
-    except ImageError as exc:
-        raise PhotoRejected(str(exc)) from None
-
     exif = _read_exif(body, notes)
     gps = _gps(exif, notes) if exif is not None else None
     captured_at = _captured_at(exif, notes) if exif is not None else None
-    if limits.strip_exif:
-        stored, media_type = _reencode(image, kind)
-    else:
-        stored, media_type = body, f"image/{kind.value}"
-    return IntakePhoto(sha256, kind, image, captured_at, gps, stored, media_type, tuple(notes))
+    try:
+        if kind is PhotoFormat.JPEG:
+            checked = decode_scaled(
+                body, source=source, max_pixels=limits.max_pixels, max_side=_VALIDATION_SIDE
+            )
+            width, height = checked.original_width, checked.original_height
+            stored, media_type = (_strip_jpeg(body, exif) if limits.strip_exif else body), "image/jpeg"
+        else:  # PNG and HEIC are re-encoded from pixels: rare from phones, and HEIC is no web format
+            image = decode_image(body, source=source, max_pixels=limits.max_pixels)
+            height, width = int(image.shape[0]), int(image.shape[1])
+            if limits.strip_exif:
+                stored, media_type = _reencode(image, kind)
+            else:
+                stored, media_type = body, f"image/{kind.value}"
+    except ImageError as exc:
+        raise PhotoRejected(str(exc)) from None
+    return IntakePhoto(sha256, kind, width, height, captured_at, gps, stored, media_type, tuple(notes))
+
+
+def _strip_jpeg(body: bytes, exif: Image.Exif | None) -> bytes:
+    orientation = exif.get(_ORIENTATION, 1) if exif is not None else 1
+    try:
+        return strip_jpeg_metadata(body, orientation if orientation in range(1, 9) else 1)
+    except JpegStructureError as exc:  # the decoder accepted it, so this is unlikely; still the uploader's
+        raise PhotoRejected(f"corrupt JPEG structure ({exc})") from None
 
 
 def _reencode(image: BgrImage, kind: PhotoFormat) -> tuple[bytes, str]:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from serving.bus.port import AlertBus
 from serving.objects.port import ObjectStore, ObjectStoreUnavailableError
+from serving.pipelines.decodes import DecodeSlots
 from serving.pipelines.detection import ImageAnalyzer
 from serving.settings import (
     BusSettings,
@@ -50,6 +51,7 @@ class Container:
     intake: GroupIntake  # camera frames' observations, group-committed across concurrent tasks
     models: ModelRegistry
     analyzer: ImageAnalyzer
+    decodes: DecodeSlots  # photo decodes in flight in this process
 
     def close(self) -> None:
         self.tasks.close()
@@ -82,6 +84,7 @@ def bootstrap(
             (settings.vision.ppe_model, settings.vision.leak_model),
             tiled=(settings.vision.ppe_model,),
         ),
+        decodes=DecodeSlots(settings.photos.decodes_in_flight, settings.photos.decode_wait_s),
     )
 
 

@@ -114,6 +114,14 @@ class PhotoSettings(_Section):
     # quiet period, until it has had this many attempts; then it stays failed, visible in GET /photos/{id}.
     retry_after_s: float = Field(default=30.0, ge=0)
     max_attempts: int = Field(default=10, ge=1)
+    # The detectors read 416-640 px: photos are analysed from a decode whose longer side is at most this
+    # (JPEGs decoded directly at 1/2-1/8 size); the original bytes stay the evidence. 4096 keeps tiling
+    # and the before/after matcher fed with detail.
+    analysis_max_side: int = Field(default=4096, ge=640, le=16_384)
+    # Photo decodes at once in one process (each bounded by analysis_max_side); a request waits this
+    # long for one, then gets 503 + Retry-After.
+    decodes_in_flight: int = Field(default=2, ge=1, le=64)
+    decode_wait_s: float = Field(default=30.0, ge=0.0, le=600.0)
 
 
 class CameraSettings(_Section):

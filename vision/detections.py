@@ -63,6 +63,11 @@ class Detections:
     def filter(self, keep: npt.NDArray[np.bool_]) -> Detections:
         return Detections(self.boxes[keep], self.confidences[keep], self.class_ids[keep], self.class_names)
 
+    def scaled(self, scale_x: float, scale_y: float) -> Detections:
+        """The same detections in an image ``scale_x`` by ``scale_y`` times this one's size."""
+        factors = np.array([scale_x, scale_y, scale_x, scale_y], dtype=np.float32)
+        return Detections(self.boxes * factors, self.confidences, self.class_ids, self.class_names)
+
 
 @dataclass(frozen=True, slots=True)
 class Finding:
@@ -71,3 +76,7 @@ class Finding:
     kind: str
     confidence: float
     box: Box
+
+    def scaled(self, scale_x: float, scale_y: float) -> Finding:
+        x1, y1, x2, y2 = self.box
+        return Finding(self.kind, self.confidence, (x1 * scale_x, y1 * scale_y, x2 * scale_x, y2 * scale_y))

@@ -12,7 +12,9 @@ process many images can report the bad one and carry on with the rest.
 from __future__ import annotations
 
 import io
+import math
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -25,9 +27,37 @@ from vision.jpeg_header import JPEG_SOI, jpeg_header
 
 BgrImage = npt.NDArray[np.uint8]
 
+_ORIENTATION_TAG = 0x0112
+_QUARTER_TURNS = frozenset({5, 6, 7, 8})  # EXIF orientations that swap width and height
+
 
 class ImageError(ValueError):
     """An input that cannot become a BGR image; the message names the file or source."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScaledImage:
+    """An image decoded at reduced size: ``image`` plus the oriented size of the full-resolution original."""
+
+    image: BgrImage
+    original_width: int
+    original_height: int
+
+    @property
+    def scale_x(self) -> float:
+        """Original pixels per decoded pixel, horizontally (1.0 when decoded at full size)."""
+        return self.original_width / int(self.image.shape[1])
+
+    @property
+    def scale_y(self) -> float:
+        return self.original_height / int(self.image.shape[0])
+
+
+_DCT_REDUCTIONS = (
+    (8, cv2.IMREAD_REDUCED_COLOR_8),
+    (4, cv2.IMREAD_REDUCED_COLOR_4),
+    (2, cv2.IMREAD_REDUCED_COLOR_2),
+)
 
 
 def decode_image(data: bytes, *, source: str, max_pixels: int) -> BgrImage:
@@ -38,6 +68,48 @@ def decode_image(data: bytes, *, source: str, max_pixels: int) -> BgrImage:
     if fast is not None:
         return fast
     return _decode(io.BytesIO(data), source=source, max_pixels=max_pixels)
+
+
+def decode_scaled(data: bytes, *, source: str, max_pixels: int, max_side: int) -> ScaledImage:
+    """Decode with the longer side at most ``max_side``: what a detector needs of a 50-megapixel photo.
+
+    A JPEG is decoded straight at 1/2, 1/4 or 1/8 size by libjpeg's DCT scaling (the largest reduction
+    that still leaves at least ``max_side``), so the full-size pixels are never in memory; the rest is
+    then resized with area averaging. ``max_pixels`` still applies to the original's size.
+    """
+    if max_side < 1:
+        raise ValueError(f"max_side must be at least 1, got {max_side}")
+    if not data:
+        raise ImageError(f"{source}: empty input (0 bytes)")
+    header = jpeg_header(data)
+    if header is not None and header.orientation == 1:
+        _check_pixels(header.width, header.height, source=source, max_pixels=max_pixels)
+        reduction, flag = _dct_reduction(max(header.width, header.height), max_side)
+        expected = (math.ceil(header.height / reduction), math.ceil(header.width / reduction))
+        decoded = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flag | cv2.IMREAD_IGNORE_ORIENTATION)
+        if decoded is not None:
+            if decoded.shape[:2] != expected:
+                raise ImageError(f"{source}: corrupt or truncated image data (JPEG decoder failed)")
+            return ScaledImage(_fit(np.asarray(decoded, np.uint8), max_side), header.width, header.height)
+    stream = io.BytesIO(data)
+    image, width, height = _decode_pillow(stream, source=source, max_pixels=max_pixels, max_side=max_side)
+    return ScaledImage(_fit(image, max_side), width, height)
+
+
+def _dct_reduction(longer: int, max_side: int) -> tuple[int, int]:
+    for reduction, flag in _DCT_REDUCTIONS:
+        if math.ceil(longer / reduction) >= max_side:
+            return reduction, flag
+    return 1, cv2.IMREAD_COLOR
+
+
+def _fit(image: npt.NDArray[np.uint8], max_side: int) -> BgrImage:
+    height, width = image.shape[:2]
+    longer = max(height, width)
+    if longer <= max_side:
+        return np.asarray(image, dtype=np.uint8)
+    size = (max(1, round(width * max_side / longer)), max(1, round(height * max_side / longer)))
+    return np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
 
 
 def encode_jpeg(image: BgrImage, quality: int = 90) -> bytes:
@@ -89,6 +161,13 @@ def _check_pixels(width: int, height: int, *, source: str, max_pixels: int) -> N
 
 
 def _decode(stream: BinaryIO, *, source: str, max_pixels: int) -> BgrImage:
+    return _decode_pillow(stream, source=source, max_pixels=max_pixels, max_side=None)[0]
+
+
+def _decode_pillow(
+    stream: BinaryIO, *, source: str, max_pixels: int, max_side: int | None
+) -> tuple[BgrImage, int, int]:
+    """The Pillow path: the BGR image and the original's oriented width and height."""
     try:
         with warnings.catch_warnings():
             # Our own limit below is the policy; Pillow's global bomb warning would only add noise.
@@ -105,12 +184,18 @@ def _decode(stream: BinaryIO, *, source: str, max_pixels: int) -> BgrImage:
         width, height = image.size
         _check_pixels(width, height, source=source, max_pixels=max_pixels)
         try:
+            if max_side is not None and image.format == "JPEG":
+                # DCT scaling for JPEGs Pillow decodes (rotated, CMYK): at least max_side stays.
+                reduction, _ = _dct_reduction(max(width, height), max_side)
+                image.draft(image.mode, (math.ceil(width / reduction), math.ceil(height / reduction)))
             image.load()
+            quarter_turn = image.getexif().get(_ORIENTATION_TAG, 1) in _QUARTER_TURNS
             oriented = ImageOps.exif_transpose(image)
-            return _to_bgr(oriented if oriented is not None else image)
+            bgr = _to_bgr(oriented if oriented is not None else image)
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             # Pillow reports truncated or corrupt pixel data here, after the header parsed fine.
             raise ImageError(f"{source}: corrupt or truncated image data ({_one_line(exc)})") from exc
+    return bgr, (height if quarter_turn else width), (width if quarter_turn else height)
 
 
 def _to_bgr(image: Image.Image) -> BgrImage:

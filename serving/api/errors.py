@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 
 from cameras.photos import PhotoRejected
+from serving.pipelines.decodes import DecodeBusyError
 from vision.images import ImageError
 from workflow.domain.errors import (
     ConcurrencyConflict,
@@ -121,6 +122,12 @@ def install_error_handlers(app: FastAPI) -> None:
         message = "a value cannot be stored (text with a NUL character, or a number out of range)"
         return JSONResponse(error_body("invalid_input", message), status_code=422)
 
+    async def decoders_busy(_request: Request, exc: Exception) -> JSONResponse:
+        # Every photo decode slot is busy (large photos arriving at once): the client retries shortly.
+        headers = {"Retry-After": "5"}
+        return JSONResponse(error_body("busy", str(exc)), status_code=503, headers=headers)
+
+    app.add_exception_handler(DecodeBusyError, decoders_busy)
     for outage in (OperationalError, InterfaceError):
         app.add_exception_handler(outage, database_down)
     app.add_exception_handler(DataError, unstorable)

@@ -56,6 +56,20 @@ class ImageAnalysis:
     def models(self) -> tuple[str, ...]:
         return tuple(run.model for run in self.runs)
 
+    def rescaled(self, scale_x: float, scale_y: float) -> ImageAnalysis:
+        """Boxes in the full-size original's pixels when the analysis ran on a reduced decode."""
+        if scale_x == 1.0 and scale_y == 1.0:
+            return self
+        runs = tuple(
+            ModelRun(
+                run.model,
+                run.detections.scaled(scale_x, scale_y),
+                tuple(f.scaled(scale_x, scale_y) for f in run.findings),
+            )
+            for run in self.runs
+        )
+        return ImageAnalysis(runs, self.inference_s)
+
     def annotated(self, image: Image) -> Image:
         """``image`` with every model's boxes and findings drawn on it."""
         canvas = image

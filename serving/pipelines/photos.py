@@ -25,7 +25,7 @@ from serving.pipelines.detection import ImageAnalysis
 from serving.pipelines.ppe_zones import frame_requirements
 from serving.settings import InlineTaskSettings
 from serving.tasks.port import TaskSpec
-from vision.images import decode_image, encode_jpeg
+from vision.images import decode_scaled, encode_jpeg
 from vision.ppe import workers
 from workflow.domain.errors import ConcurrencyConflict, InvalidInput
 from workflow.domain.observations import PPE_OK_KIND, IngestResult, Observation, SourceKind
@@ -172,10 +172,15 @@ class PhotoPipeline:
             return photo
         try:
             data = self._c.objects.get(photo.original_key)
-            image = decode_image(data, source=photo_id, max_pixels=self._c.settings.photos.max_pixels)
+            settings = self._c.settings.photos
+            with self._c.decodes.hold(f"photo {photo_id[:12]}"):
+                decoded = decode_scaled(
+                    data, source=photo_id, max_pixels=settings.max_pixels, max_side=settings.analysis_max_side
+                )
             requirements = frame_requirements(self._c.settings.vision, (photo.zone,))
-            analysis = self._c.analyzer.analyze(image, requirements)
-            annotated_key = self._store(encode_jpeg(analysis.annotated(image)), "image/jpeg")
+            reduced = self._c.analyzer.analyze(decoded.image, requirements)
+            annotated_key = self._store(encode_jpeg(reduced.annotated(decoded.image)), "image/jpeg")
+            analysis = reduced.rescaled(decoded.scale_x, decoded.scale_y)  # boxes in the original's pixels
             observations = photo_observations(
                 photo, analysis, (photo.original_key, annotated_key), ctx.clock.now()
             )
@@ -215,7 +220,8 @@ def intake_upload(container: Container, data: bytes, filename: str, content_type
         raise PhotoRejected(f"{filename}: empty upload")
     settings = container.settings.photos
     limits = IntakeLimits(settings.max_bytes, settings.max_pixels, settings.strip_exif)
-    return intake_photo(data, source=filename, limits=limits)
+    with container.decodes.hold(filename):
+        return intake_photo(data, source=filename, limits=limits)
 
 
 def _task_key(view: PhotoView) -> str:

@@ -24,7 +24,7 @@ from serving.objects import ObjectStoreError
 from serving.pipelines.detection import Image, ImageAnalyzer
 from serving.tasks.port import TaskSpec
 from vision.detections import Detections
-from vision.images import ImageError, decode_image
+from vision.images import ImageError, ScaledImage, decode_scaled
 from vision.matching import Detector, MatchingError, Verification, verify
 from vision.matching_visual import render
 from vision.onnx_detector import ModelError
@@ -57,23 +57,21 @@ def verify_rectification(
 ) -> VerificationReport:
     if subject.before_key is None or subject.box is None:
         return _reinspect("no before photo with a hazard box to compare with")
-    max_pixels = container.settings.photos.max_pixels
     try:
-        before = decode_image(
-            container.objects.get(subject.before_key), source="before photo", max_pixels=max_pixels
-        )
+        before = _decode(container, subject.before_key, "before photo")
     except (ObjectStoreError, ImageError) as exc:
         return _reinspect(f"before photo unavailable: {exc}")
+    # The hazard box is in the original's pixels; the photos are compared at the analysis size.
+    x1, y1, x2, y2 = subject.box
+    box = (x1 / before.scale_x, y1 / before.scale_y, x2 / before.scale_x, y2 / before.scale_y)
     detector = _finding_detector(container.analyzer)
     best: tuple[Verification, Image] | None = None
     errors: list[str] = []
     for key in after_keys:
-        after = decode_image(
-            container.objects.get(key), source=f"after photo {key[:12]}", max_pixels=max_pixels
-        )
+        after = _decode(container, key, f"after photo {key[:12]}").image
         try:
             result = verify(
-                before, after, subject.box, detector=detector, hazard_classes=frozenset({subject.kind})
+                before.image, after, box, detector=detector, hazard_classes=frozenset({subject.kind})
             )
         except MatchingError as exc:
             errors.append(str(exc))
@@ -84,10 +82,19 @@ def verify_rectification(
         return _reinspect("; ".join(errors) or "no after photo")
     result, after = best
     ok, encoded = cv2.imencode(
-        ".jpg", render(before, after, subject.box, result), [cv2.IMWRITE_JPEG_QUALITY, 85]
+        ".jpg", render(before.image, after, box, result), [cv2.IMWRITE_JPEG_QUALITY, 85]
     )
     visual = container.objects.put(encoded.tobytes(), content_type="image/jpeg").key if ok else None
     return VerificationReport(to_outcome(result), result.reasons, visual)
+
+
+def _decode(container: Container, key: str, what: str) -> ScaledImage:
+    settings = container.settings.photos
+    data = container.objects.get(key)
+    with container.decodes.hold(what):
+        return decode_scaled(
+            data, source=what, max_pixels=settings.max_pixels, max_side=settings.analysis_max_side
+        )
 
 
 def to_outcome(result: Verification) -> VerificationOutcome:

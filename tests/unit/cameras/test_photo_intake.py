@@ -24,6 +24,7 @@ from cameras.photos import (
     png_end,
     sniff_format,
 )
+from vision.images import decode_image
 
 
 def _scene(width: int = 160, height: int = 90) -> Image.Image:
@@ -89,7 +90,8 @@ def test_jpeg_with_exif_gives_gps_time_orientation_and_a_clean_derivative() -> N
     assert photo.sha256 == hashlib.sha256(data).hexdigest()
     # Orientation 6 = rotate 90° clockwise to display: 160x90 becomes 90x160, red half on top.
     assert (photo.width, photo.height) == (90, 160)
-    top, bottom = photo.image[20, 45], photo.image[140, 45]
+    shown = decode_image(photo.stored_bytes, source="stored", max_pixels=10**6)  # orientation applied
+    top, bottom = shown[20, 45], shown[140, 45]
     assert top[2] > 180 and top[0] < 80  # BGR: red
     assert bottom[0] > 180 and bottom[2] < 80  # blue
     assert photo.gps is not None
@@ -98,11 +100,12 @@ def test_jpeg_with_exif_gives_gps_time_orientation_and_a_clean_derivative() -> N
     assert photo.gps.altitude_m == pytest.approx(12.0)
     assert photo.captured_at == datetime(2026, 11, 20, 14, 3, 7, tzinfo=timezone(timedelta(hours=8)))
     assert photo.warnings == ()
-    # The stored derivative carries no metadata and has the orientation baked in.
+    # The stored copy carries no metadata but the orientation tag (losslessly stripped, not re-encoded).
     assert photo.stored_media_type == "image/jpeg"
     with Image.open(io.BytesIO(photo.stored_bytes)) as stored:
-        assert len(stored.getexif()) == 0
-        assert stored.size == (90, 160)
+        assert dict(stored.getexif()) == {0x0112: 6}
+        assert stored.size == (160, 90)
+    assert b"2026:11:20" not in photo.stored_bytes and len(photo.stored_bytes) < len(data)
 
 
 def test_reupload_has_the_same_hash_and_strip_exif_off_keeps_the_original() -> None:
@@ -128,9 +131,10 @@ def test_png_and_format_sniffed_from_bytes_not_the_name() -> None:
     photo = intake_photo(_png(), source="lies.jpg")
     assert photo.format is PhotoFormat.PNG and photo.stored_media_type == "image/png"
     assert photo.gps is None and photo.captured_at is None
-    assert np.array_equal(
-        cv2.imdecode(np.frombuffer(photo.stored_bytes, np.uint8), cv2.IMREAD_COLOR), photo.image
-    )
+    assert (photo.width, photo.height) == (160, 90)
+    stored = cv2.imdecode(np.frombuffer(photo.stored_bytes, np.uint8), cv2.IMREAD_COLOR)
+    original = cv2.imdecode(np.frombuffer(_png(), np.uint8), cv2.IMREAD_COLOR)
+    assert np.array_equal(stored, original)  # PNG re-encoding is lossless
 
 
 def test_heic_is_decoded_when_pillow_heif_is_installed() -> None:
@@ -141,7 +145,8 @@ def test_heic_is_decoded_when_pillow_heif_is_installed() -> None:
     photo = intake_photo(out.getvalue(), source="iphone.heic")
     assert photo.format is PhotoFormat.HEIC
     assert (photo.width, photo.height) == (128, 64)
-    assert photo.image[32, 10][2] > 150 and photo.image[32, 118][0] > 150
+    stored = decode_image(photo.stored_bytes, source="stored", max_pixels=10**6)
+    assert stored[32, 10][2] > 150 and stored[32, 118][0] > 150
     assert photo.stored_media_type == "image/jpeg"
 
 

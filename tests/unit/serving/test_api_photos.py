@@ -441,3 +441,24 @@ def test_chunked_multipart_upload_over_the_limit_is_refused(tmp_path: Path) -> N
         response = h.client.post("/api/v1/photos", content=chunks(), headers=headers)
         assert response.status_code == 413
         assert _count(h, select(func.count()).select_from(PhotoRow)) == 0
+
+
+def test_a_photo_larger_than_the_analysis_size_reports_boxes_in_its_own_pixels(tmp_path: Path) -> None:
+    """The 500x375 scene enlarged 4x (2000x1500) is analysed from a 640 px decode; its boxes must still
+    land on the same heads in the enlarged photo's pixels: 4x the boxes found in the original."""
+    small_image = Image.open(NO_HELMET).convert("RGB")
+    out = io.BytesIO()
+    small_image.resize((2000, 1500), Image.Resampling.BICUBIC).save(out, "JPEG", quality=95)
+    settings = embedded_settings(tmp_path, photos=PhotoSettings(analysis_max_side=640))
+    with api_harness(settings) as h:
+        small = _json(upload(h, NO_HELMET.read_bytes(), name="small.jpg"))
+        big = _json(upload(h, out.getvalue(), name="big.jpg"))
+        annotated = h.client.get(f"/api/v1/objects/{big['annotated_key']}", headers=h.auth(Role.REVIEWER))
+    assert (big["width"], big["height"]) == (2000, 1500)
+    assert decode_image(annotated.content, source="annotated", max_pixels=10**8).shape[:2] == (480, 640)
+    small_heads = sorted(f["box"] for f in small["findings"])
+    big_heads = sorted(f["box"] for f in big["findings"])
+    assert len(big_heads) == len(small_heads) >= 1
+    for small_box, big_box in zip(small_heads, big_heads, strict=True):
+        # Within 3 original pixels (12 enlarged ones): the detector saw 640 px instead of 500.
+        assert big_box == pytest.approx([4 * v for v in small_box], abs=12.0)
