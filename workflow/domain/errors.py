@@ -35,5 +35,10 @@ class ConcurrencyConflict(DomainError):  # noqa: N818 (the issue names them)
     """Someone else changed the record first (optimistic locking); reload and retry."""
 
 
+class StaleWrite(ConcurrencyConflict):
+    """A row changed between this transaction's read and its write: a lost race, not the client's stale
+    version. Use cases run again (``retry_races``); only repeated losses reach the client as a 409."""
+
+
 class ImmutableRecord(DomainError):  # noqa: N818 (the issue names them)
     """Append-only records (evidence, audit) cannot be updated or deleted."""

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from workflow.domain.audit import GENESIS_HASH, AuditEntry, entry_hash
-from workflow.domain.errors import ConcurrencyConflict, NotFound
+from workflow.domain.errors import NotFound, StaleWrite
 from workflow.domain.lifecycle import OPEN_STATES, UNFIXED_STATES
 from workflow.persistence.orm import (
     AuditHeadRow,
@@ -82,7 +82,7 @@ class Repository:
             for r, n, seen in bumps
         ]
         if self.session.execute(stmt, params).rowcount != len(params):  # type: ignore[attr-defined]
-            raise ConcurrencyConflict("a hazard was changed by someone else; reload and retry")
+            raise StaleWrite("a hazard was changed by someone else; reload and retry")
         for row, n, seen in bumps:  # the session's copies now match the database, with nothing pending
             set_committed_value(row, "evidence_count", n)
             set_committed_value(row, "last_seen_at", seen)
@@ -250,7 +250,8 @@ class Repository:
         head = self._head
         if head is None:
             with self.session.no_autoflush:  # pending rows can wait for the commit's single flush
-                head = self.session.get(AuditHeadRow, _HEAD_ID, with_for_update=True)
+                self._lock_audit_head()
+                head = self.session.get(AuditHeadRow, _HEAD_ID, with_for_update=True, populate_existing=True)
             if head is None:
                 head = AuditHeadRow(id=_HEAD_ID, seq=0, hash=GENESIS_HASH)
                 self.session.add(head)
@@ -273,6 +274,16 @@ class Repository:
         else:
             self.session.add(row)
         head.seq, head.hash = seq, digest
+
+    def _lock_audit_head(self) -> None:
+        # PostgreSQL serialises audit writers on the head row (SELECT ... FOR UPDATE). SQLite ignores
+        # FOR UPDATE and its driver reads outside a transaction until the first write, so two writers read
+        # the same head and clash on the next sequence number. A no-op write first takes SQLite's write
+        # lock: the head read after it is the latest, and the other writer waits (busy_timeout).
+        if self.session.get_bind().dialect.name == "sqlite":
+            self.session.execute(
+                update(AuditHeadRow).where(AuditHeadRow.id == _HEAD_ID).values(seq=AuditHeadRow.seq)
+            )
 
     def write_deferred_audit(self) -> None:
         self.insert_rows(self._deferred_audit)

@@ -8,7 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflow.domain.errors import ConcurrencyConflict, ImmutableRecord
+from workflow.domain.errors import ImmutableRecord, StaleWrite
 from workflow.persistence.orm import AuditRow, EvidenceRow
 from workflow.persistence.repository import Repository
 
@@ -46,7 +46,7 @@ class UnitOfWork:
             self.session.commit()
         except StaleDataError as exc:
             self.session.rollback()
-            raise ConcurrencyConflict("the record was changed by someone else; reload and retry") from exc
+            raise StaleWrite("the record was changed by someone else; reload and retry") from exc
         finally:
             self.repo.transaction_ended()  # the audit-head lock is gone with the transaction
         self._committed = True
@@ -55,7 +55,7 @@ class UnitOfWork:
         try:
             self.session.flush()
         except StaleDataError as exc:
-            raise ConcurrencyConflict("the record was changed by someone else; reload and retry") from exc
+            raise StaleWrite("the record was changed by someone else; reload and retry") from exc
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -67,4 +67,4 @@ class UnitOfWork:
         self._session = None
         if isinstance(exc, StaleDataError):
             # Autoflush inside a use case hit a row someone else changed: same meaning as at commit.
-            raise ConcurrencyConflict("the record was changed by someone else; reload and retry") from exc
+            raise StaleWrite("the record was changed by someone else; reload and retry") from exc

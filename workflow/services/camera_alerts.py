@@ -12,6 +12,7 @@ from workflow.domain.camera_alerts import CameraAlertKind
 from workflow.domain.roles import SYSTEM
 from workflow.persistence.orm import AlertRow
 from workflow.services.context import WorkflowContext
+from workflow.services.races import retry_races
 from workflow.services.sensors import Alert
 
 
@@ -24,6 +25,7 @@ class CameraAlertIn:
     at: datetime
 
 
+@retry_races
 def record_camera_alert(ctx: WorkflowContext, alert: CameraAlertIn) -> Alert | None:
     """Store the alert, or None when it is no news: "back" when no loss of this camera is on record
     (a restarted service whose camera was offline before it started), or a second "offline" in a row."""

@@ -14,10 +14,12 @@ from sqlalchemy.exc import IntegrityError
 from workflow.domain.confirmation import ConfirmationRule, Sighting, confirmed, window_ending_at
 from workflow.persistence.orm import CameraSightingRow
 from workflow.services.context import WorkflowContext
+from workflow.services.races import retry_races
 
 _KEEP_FACTOR = 4  # rows kept per camera: a few windows, so late (out-of-order) frames still find theirs
 
 
+@retry_races
 def confirm_sighting(
     ctx: WorkflowContext, camera_id: str, current: Sighting, rule: ConfirmationRule
 ) -> frozenset[str]:

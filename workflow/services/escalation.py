@@ -12,6 +12,7 @@ from workflow.domain.lifecycle import UNANSWERED_STATES, UNFIXED_STATES, HazardS
 from workflow.domain.roles import SYSTEM
 from workflow.persistence.orm import HazardEventRow, HazardRow
 from workflow.services.context import WorkflowContext
+from workflow.services.races import retry_races
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,7 @@ class Escalation:
     responsible: str  # the role now responsible (from GradingPolicy.escalation_chain)
 
 
+@retry_races
 def escalation_sweep(ctx: WorkflowContext, batch: int = 500) -> list[Escalation]:
     """One transaction; idempotent (a second sweep at the same time escalates nothing)."""
     now = ctx.clock.now()

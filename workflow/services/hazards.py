@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
 from workflow.domain.audit import canonical_payload
 from workflow.domain.config import WorkflowConfig
 from workflow.domain.errors import (
@@ -59,18 +57,17 @@ def ingest_observations(ctx: WorkflowContext, batch: Sequence[Observation]) -> l
     now = ctx.clock.now()
     for obs in batch:  # refuse the whole batch before writing anything
         check_not_future(obs.observed_at, now, ctx.config.max_clock_skew, "observed_at")
-    for attempt in (1, 2):
-        try:
-            with ctx.uow() as uow:
-                results = _ingest_all(uow, ctx, batch, now)
-                uow.commit()
-                return results
-        except IntegrityError:
-            # A concurrent request stored one of these observation ids first: the second attempt sees it
-            # and reports it as a duplicate. Any other constraint failure repeats and is raised.
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
+    return _ingest_once(ctx, batch, now)
+
+
+@retry_races
+def _ingest_once(ctx: WorkflowContext, batch: Sequence[Observation], now: datetime) -> list[IngestResult]:
+    # A lost race (a concurrent request stored one of these observation ids first, or moved the hazard's
+    # version) runs again: the next attempt sees the stored ids as duplicates and the hazard as it is now.
+    with ctx.uow() as uow:
+        results = _ingest_all(uow, ctx, batch, now)
+        uow.commit()
+        return results
 
 
 def ingest_in(uow: UnitOfWork, ctx: WorkflowContext, obs: Observation) -> IngestResult:

@@ -28,6 +28,7 @@ from workflow.domain.roles import SYSTEM, Actor
 from workflow.persistence.orm import AlertRow, PermitRow, ZoneRow
 from workflow.services.context import WorkflowContext
 from workflow.services.hazards import ingest_in
+from workflow.services.races import retry_races
 from workflow.services.zones import zone_of
 
 
@@ -49,6 +50,7 @@ def _approvals(r: PermitRow) -> tuple[int, ...]:
     return tuple(int(x) for x in r.approvals.split(",") if x)
 
 
+@retry_races
 def request_permit(ctx: WorkflowContext, req: PermitRequest, actor: Actor) -> PermitView:
     now = ctx.clock.now()
     with ctx.uow() as uow:
@@ -83,6 +85,7 @@ def request_permit(ctx: WorkflowContext, req: PermitRequest, actor: Actor) -> Pe
         return view
 
 
+@retry_races
 def approve_permit(ctx: WorkflowContext, permit_id: int, actor: Actor) -> PermitView:
     """Second distinct approval activates the permit."""
     now = ctx.clock.now()
@@ -106,6 +109,7 @@ def approve_permit(ctx: WorkflowContext, permit_id: int, actor: Actor) -> Permit
         return view
 
 
+@retry_races
 def suspend_permit(ctx: WorkflowContext, permit_id: int, actor: Actor, reason: str) -> PermitView:
     if actor.role not in APPROVER_ROLES:
         raise Unauthorised(f"role {actor.role.value} may not suspend permits")
@@ -124,6 +128,7 @@ def suspend_permit(ctx: WorkflowContext, permit_id: int, actor: Actor, reason: s
         return view
 
 
+@retry_races
 def expire_sweep(ctx: WorkflowContext) -> list[int]:
     """Auto-suspend every active or pending permit whose validity has ended. Returns their ids."""
     now = ctx.clock.now()
@@ -157,6 +162,7 @@ def staffing_alert_kind(verdict: PresenceVerdict) -> str:
     return f"permit.{verdict.value}"
 
 
+@retry_races
 def presence_check(
     ctx: WorkflowContext, check: PresenceCheck, observation_id: str, evidence_keys: tuple[str, ...] = ()
 ) -> PresenceOutcome:

@@ -23,6 +23,7 @@ from workflow.domain.errors import InvalidInput, NotFound
 from workflow.persistence.photo_rows import PhotoReviewRow, PhotoRow, PhotoUploadKeyRow
 from workflow.persistence.uow import UnitOfWork
 from workflow.services.context import WorkflowContext
+from workflow.services.races import retry_races
 
 Box = tuple[float, float, float, float]
 MAX_REVIEW_BOXES = 500
@@ -184,6 +185,7 @@ def find_upload(
         return PriorUpload(PhotoView.of(row), row.upload_sha256) if row is not None else None
 
 
+@retry_races
 def record_upload(ctx: WorkflowContext, new: NewPhoto, idempotency_key: str | None) -> tuple[PhotoView, bool]:
     """Record an accepted upload as queued; returns (view, created). An existing photo id is a replay."""
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 128:
@@ -208,8 +210,12 @@ def record_upload(ctx: WorkflowContext, new: NewPhoto, idempotency_key: str | No
             uow.commit()
         except IntegrityError:
             # A concurrent upload of the same photo (or key) won the insert: this one is its replay.
-            existing = get_photo(ctx, new.photo_id)
-            return existing, False
+            # Any other clash (another photo's write) is a lost race: retry_races runs it again.
+            with ctx.uow() as check:
+                exists = check.session.get(PhotoRow, new.photo_id) is not None
+            if not exists:
+                raise
+            return get_photo(ctx, new.photo_id), False
         return PhotoView.of(row), created
 
 
@@ -244,6 +250,7 @@ def get_photo(ctx: WorkflowContext, photo_id: str) -> PhotoView:
         return PhotoView.of(_photo(uow, photo_id))
 
 
+@retry_races
 def begin_attempt(ctx: WorkflowContext, photo_id: str) -> PhotoView:
     """Count one analysis attempt (the handler calls this first; a done photo is left as it is)."""
     with ctx.uow() as uow:
@@ -257,6 +264,7 @@ def begin_attempt(ctx: WorkflowContext, photo_id: str) -> PhotoView:
         return view
 
 
+@retry_races
 def requeue(ctx: WorkflowContext, photo_id: str) -> PhotoView:
     """A failed photo goes back to queued (the client retried the upload); other states are kept."""
     with ctx.uow() as uow:
@@ -289,6 +297,7 @@ def failed_photos(
         return [PhotoView.of(r) for r in rows]
 
 
+@retry_races
 def record_result(
     ctx: WorkflowContext, photo_id: str, analysis: PhotoAnalysis, annotated_key: str | None
 ) -> PhotoView:
@@ -304,6 +313,7 @@ def record_result(
         return view
 
 
+@retry_races
 def record_failure(ctx: WorkflowContext, photo_id: str, error: str) -> PhotoView:
     """The original stays stored and recorded; the photo can be retried (re-upload or task retry)."""
     with ctx.uow() as uow:
@@ -342,6 +352,7 @@ def review_queue(ctx: WorkflowContext, limit: int = 50) -> list[PhotoView]:
         return [PhotoView.of(r) for r in uow.session.scalars(stmt)]
 
 
+@retry_races
 def save_review(
     ctx: WorkflowContext, photo_id: str, boxes: Sequence[ReviewedBox], note: str | None, reviewer: str
 ) -> ReviewView:

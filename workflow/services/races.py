@@ -1,10 +1,11 @@
 """Concurrent writers on one record serialise by retrying, inside the service.
 
 Two writes to one hazard at the same moment both read the same next evidence number or audit sequence;
-the database's unique constraint lets one commit and refuses the other (IntegrityError). Nothing about
-the request was wrong, so the loser runs its whole use case again in a fresh transaction and then sees
-the winner's row: it appends after it, or meets a documented refusal (illegal transition, stale version,
-409). Only after several lost races in a row does the caller get a ConcurrencyConflict (409), never a 500.
+the database's unique constraint lets one commit and refuses the other (IntegrityError), or a row's
+version moved between read and write (StaleWrite: optimistic locking). Nothing about the request was
+wrong, so the loser runs its whole use case again in a fresh transaction and then sees the winner's row:
+it appends after it, or meets a documented refusal (illegal transition, stale version, 409). Only after
+several lost races in a row does the caller get a ConcurrencyConflict (409), never a 500.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import ParamSpec, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
-from workflow.domain.errors import ConcurrencyConflict
+from workflow.domain.errors import ConcurrencyConflict, StaleWrite
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -30,7 +31,7 @@ def retry_races(use_case: Callable[P, R]) -> Callable[P, R]:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 return use_case(*args, **kwargs)
-            except IntegrityError as exc:
+            except (IntegrityError, StaleWrite) as exc:
                 if attempt == ATTEMPTS:
                     raise ConcurrencyConflict("too many concurrent writes to this record; retry") from exc
                 time.sleep(random.uniform(0.0, 0.01 * 2**attempt))  # de-synchronise the racers

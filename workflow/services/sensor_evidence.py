@@ -9,8 +9,10 @@ from workflow.domain.errors import InvalidInput
 from workflow.domain.evidence import EvidenceKind
 from workflow.domain.roles import SYSTEM
 from workflow.services.context import WorkflowContext
+from workflow.services.races import retry_races
 
 
+@retry_races
 def attach_snapshots(
     ctx: WorkflowContext, hazard_id: int, object_keys: Sequence[str], *, alert_id: int, sensor_id: str
 ) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from workflow.domain.audit import canonical_payload
 from workflow.domain.clock import require_aware
@@ -16,6 +16,7 @@ from workflow.domain.sensors import SensorDefinition, SensorState, is_stale, ste
 from workflow.persistence.orm import AlertRow, SensorRow
 from workflow.services.context import WorkflowContext
 from workflow.services.hazards import ingest_in
+from workflow.services.races import retry_races
 
 HAZARD_TIER = 2
 
@@ -70,6 +71,7 @@ def _state(r: SensorRow) -> SensorState:
     return SensorState(r.tier, r.candidate_tier, r.candidate_since, r.last_value, r.last_at, r.stale)
 
 
+@retry_races
 def define_sensor(ctx: WorkflowContext, d: SensorDefinition, actor: Actor) -> SensorDefinition:
     """Create or update a sensor's definition (its live tier state is kept)."""
     now = ctx.clock.now()
@@ -93,6 +95,7 @@ def define_sensor(ctx: WorkflowContext, d: SensorDefinition, actor: Actor) -> Se
         return d
 
 
+@retry_races
 def ingest_reading(ctx: WorkflowContext, sensor_id: str, value: float, at: datetime) -> list[Alert]:
     at = require_aware(at, "at")
     now = ctx.clock.now()
@@ -148,6 +151,7 @@ def ingest_reading(ctx: WorkflowContext, sensor_id: str, value: float, at: datet
         return alerts
 
 
+@retry_races
 def stale_sweep(ctx: WorkflowContext) -> list[Alert]:
     """One alert per sensor that stopped reporting; it clears with the next reading."""
     now = ctx.clock.now()
@@ -180,15 +184,19 @@ def stale_sweep(ctx: WorkflowContext) -> list[Alert]:
         return alerts
 
 
+@retry_races
 def acknowledge_alert(ctx: WorkflowContext, alert_id: int, actor: Actor) -> Alert:
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        row = uow.session.get(AlertRow, alert_id)
+        # Conditional update: of two racing acknowledgements exactly one changes the row, on SQLite too
+        # (whose reads before a write see no lock).
+        claim = update(AlertRow).where(AlertRow.id == alert_id, AlertRow.acknowledged.is_(False))
+        claimed = uow.session.execute(claim.values(acknowledged=True)).rowcount  # type: ignore[attr-defined]
+        row = uow.session.get(AlertRow, alert_id, populate_existing=True)
         if row is None:
             raise NotFound(f"alert {alert_id} does not exist")
-        if row.acknowledged:
+        if not claimed:
             raise InvalidInput(f"alert {alert_id} is already acknowledged")
-        row.acknowledged = True
         uow.repo.append_audit(now, actor.name, "alert.ack", "alert", str(alert_id), canonical_payload({}))
         uow.commit()
         return Alert.of(row)

@@ -14,6 +14,7 @@ from workflow.domain.errors import InvalidInput
 from workflow.domain.roles import Actor, Role
 from workflow.persistence.orm import UserRow
 from workflow.services.context import WorkflowContext
+from workflow.services.races import retry_races
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,7 @@ def hash_api_key(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()
 
 
+@retry_races
 def create_user(ctx: WorkflowContext, name: str, role: Role | str) -> tuple[UserView, str]:
     name = name.strip()
     if not name or len(name) > 100:

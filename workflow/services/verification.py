@@ -17,6 +17,7 @@ from workflow.domain.evidence import EvidenceKind, VerificationOutcome
 from workflow.domain.lifecycle import HazardState
 from workflow.persistence.orm import EvidenceRow
 from workflow.services.context import WorkflowContext
+from workflow.services.races import retry_races
 
 Box = tuple[float, float, float, float]
 _BEFORE_KINDS = (EvidenceKind.BEFORE_PHOTO.value, EvidenceKind.SNAPSHOT.value)
@@ -70,6 +71,7 @@ def _box_of(payload: str | None) -> Box | None:
     return (x1, y1, x2, y2)
 
 
+@retry_races
 def append_verification(
     ctx: WorkflowContext,
     hazard_id: int,

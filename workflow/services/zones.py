@@ -10,6 +10,7 @@ from workflow.domain.permits import PermitType
 from workflow.domain.roles import Actor
 from workflow.persistence.orm import ZoneRow
 from workflow.services.context import WorkflowContext
+from workflow.services.races import retry_races
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,7 @@ def zone_of(row: ZoneRow) -> Zone:
     return Zone(row.id, row.name, row.area, kinds)
 
 
+@retry_races
 def upsert_zone(ctx: WorkflowContext, zone: Zone, actor: Actor) -> Zone:
     if not zone.id or not zone.area:
         raise InvalidInput("zone id and area are required")

@@ -4,12 +4,12 @@ verifies."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 
 import pytest
 
 from tests.integration.workflow.conftest import ObsFactory
+from tests.support.race import race
 from workflow.domain.errors import DomainError
 from workflow.domain.roles import Actor
 from workflow.services import hazards as hz
@@ -21,26 +21,6 @@ pytestmark = pytest.mark.integration
 WRITERS = 8
 
 
-def _race(work: list[object]) -> list[BaseException | None]:
-    """Run every callable in its own thread, released together; the outcome of each."""
-    gate = threading.Barrier(len(work))
-    outcomes: list[BaseException | None] = [None] * len(work)
-
-    def run(i: int) -> None:
-        gate.wait()
-        try:
-            work[i]()  # type: ignore[operator]
-        except BaseException as exc:  # collected, judged below
-            outcomes[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return outcomes
-
-
 def test_concurrent_notes_all_land_in_order(
     ctx: WorkflowContext, actors: dict[str, Actor], make_obs: ObsFactory, clock: object
 ) -> None:
@@ -50,7 +30,7 @@ def test_concurrent_notes_all_land_in_order(
     work = [
         (lambda i=i: hz.add_note(ctx, hazard_id, actors["insp"], (), f"note {i}")) for i in range(WRITERS)
     ]
-    outcomes = _race(work)  # type: ignore[arg-type]
+    outcomes = race(work)  # type: ignore[arg-type]
     assert outcomes == [None] * WRITERS, outcomes
     detail = hazard_detail(ctx, hazard_id)
     seqs = [e.seq for e in detail.evidence]
@@ -67,7 +47,7 @@ def test_concurrent_transitions_one_wins_the_rest_are_refused_cleanly(
     result = hz.ingest_observation(ctx, make_obs(1, datetime(2026, 3, 2, 7, 0, tzinfo=UTC)))
     assert result.hazard_id is not None
     hazard_id = result.hazard_id
-    outcomes = _race([(lambda: hz.register(ctx, hazard_id, actors["insp"])) for _ in range(WRITERS)])
+    outcomes = race([(lambda: hz.register(ctx, hazard_id, actors["insp"])) for _ in range(WRITERS)])
     wins = [o for o in outcomes if o is None]
     refused = [o for o in outcomes if o is not None]
     assert len(wins) == 1
