@@ -34,6 +34,13 @@ def process_client_id(prefix: str) -> str:
     return f"{prefix}-{socket.gethostname()[:20]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
+def no_delay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
+    """Send small packets at once. paho leaves Nagle's algorithm on: a PUBACK followed by an alert, both
+    a few bytes, then wait for the broker's delayed ACK (40 ms on Linux) at every hop: 90 ms per alert."""
+    if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class MqttBus:
     def __init__(self, settings: MqttBusSettings, *, reconnect_max_s: int = 30) -> None:
         self._settings = settings
@@ -58,6 +65,7 @@ class MqttBus:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_socket_open = no_delay
         self._client = client
 
     @property

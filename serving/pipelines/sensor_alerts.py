@@ -8,6 +8,7 @@ board of this process) to that hazard as evidence.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 
 from serving.bus.messages import Alert, SensorReading
@@ -16,7 +17,7 @@ from serving.pipelines.camera_board import CameraBoard
 from workflow.domain.errors import DomainError
 from workflow.services.context import WorkflowContext
 from workflow.services.sensor_evidence import attach_snapshots
-from workflow.services.sensors import HAZARD_TIER, ingest_reading
+from workflow.services.sensors import HAZARD_TIER, Reading, ReadingOutcome, ingest_reading, ingest_readings
 from workflow.services.sensors import Alert as WorkflowAlert
 
 log = logging.getLogger(__name__)
@@ -48,11 +49,22 @@ class SensorAlerts:
     def handle(self, reading: SensorReading) -> list[WorkflowAlert]:
         """Ingest one reading (domain errors propagate: the HTTP route maps them, the bridge logs them)."""
         alerts = ingest_reading(self._ctx, reading.sensor_id, reading.value, reading.timestamp)
+        self._announce(alerts)
+        return alerts
+
+    def handle_many(self, readings: Sequence[SensorReading]) -> list[ReadingOutcome]:
+        """Ingest readings in one transaction (the bus intake's batches); refusals come back as outcomes."""
+        batch = [Reading(r.sensor_id, r.value, r.timestamp) for r in readings]
+        outcomes = ingest_readings(self._ctx, batch)
+        for outcome in outcomes:
+            self._announce(outcome.alerts)
+        return outcomes
+
+    def _announce(self, alerts: Sequence[WorkflowAlert]) -> None:
         for alert in alerts:
             self._bus.publish_alert(to_bus_alert(alert))
             if alert.hazard_id is not None and (alert.tier or 0) >= HAZARD_TIER:
                 self._attach_frames(alert, alert.hazard_id)
-        return alerts
 
     def _attach_frames(self, alert: WorkflowAlert, hazard_id: int) -> None:
         if self._board is None:

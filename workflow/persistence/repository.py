@@ -275,11 +275,15 @@ class Repository:
             self.session.add(row)
         head.seq, head.hash = seq, digest
 
+    def begin_write(self) -> None:
+        """Make the reads that follow current for a read-modify-write. PostgreSQL locks the rows read
+        with FOR UPDATE; SQLite ignores FOR UPDATE and its driver reads outside a transaction until the
+        first write, so two writers would read the same state. A no-op write first takes SQLite's write
+        lock: the reads after it are the latest, and the other writer waits (busy_timeout)."""
+        self._lock_audit_head()
+
     def _lock_audit_head(self) -> None:
-        # PostgreSQL serialises audit writers on the head row (SELECT ... FOR UPDATE). SQLite ignores
-        # FOR UPDATE and its driver reads outside a transaction until the first write, so two writers read
-        # the same head and clash on the next sequence number. A no-op write first takes SQLite's write
-        # lock: the head read after it is the latest, and the other writer waits (busy_timeout).
+        # PostgreSQL serialises audit writers on the head row (FOR UPDATE); SQLite: see begin_write.
         if self.session.get_bind().dialect.name == "sqlite":
             self.session.execute(
                 update(AuditHeadRow).where(AuditHeadRow.id == _HEAD_ID).values(seq=AuditHeadRow.seq)

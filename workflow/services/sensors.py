@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -9,11 +10,12 @@ from sqlalchemy import select, update
 
 from workflow.domain.audit import canonical_payload
 from workflow.domain.clock import require_aware
-from workflow.domain.errors import InvalidInput, NotFound
+from workflow.domain.errors import DomainError, InvalidInput, NotFound
 from workflow.domain.observations import Observation, SourceKind, check_not_future
 from workflow.domain.roles import SYSTEM, Actor
 from workflow.domain.sensors import SensorDefinition, SensorState, is_stale, step, validate_reading
 from workflow.persistence.orm import AlertRow, SensorRow
+from workflow.persistence.uow import UnitOfWork
 from workflow.services.context import WorkflowContext
 from workflow.services.hazards import ingest_in
 from workflow.services.races import retry_races
@@ -95,60 +97,141 @@ def define_sensor(ctx: WorkflowContext, d: SensorDefinition, actor: Actor) -> Se
         return d
 
 
+@dataclass(frozen=True, slots=True)
+class Reading:
+    sensor_id: str
+    value: float
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingOutcome:
+    """What one reading of a batch did: its alerts, or why it was refused (nothing was written for it)."""
+
+    alerts: tuple[Alert, ...] = ()
+    refused: str | None = None
+
+
 @retry_races
 def ingest_reading(ctx: WorkflowContext, sensor_id: str, value: float, at: datetime) -> list[Alert]:
-    at = require_aware(at, "at")
     now = ctx.clock.now()
-    check_not_future(at, now, ctx.config.max_clock_skew, "reading time")
     with ctx.uow() as uow:
-        row = uow.session.get(SensorRow, sensor_id, with_for_update=True)
-        if row is None:
-            raise NotFound(f"unknown sensor {sensor_id!r}")
-        definition, state = _definition(row), _state(row)
-        validate_reading(definition, value, at, state)
-        new, change = step(definition, state, float(value), at)
-        row.tier, row.candidate_tier, row.candidate_since = new.tier, new.candidate_tier, new.candidate_since
-        row.last_value, row.last_at, row.stale = new.last_value, new.last_at, new.stale
-        alerts: list[Alert] = []
-        if change is not None:
-            hazard_id = None
-            if change.tier >= HAZARD_TIER and change.tier > change.previous:
-                obs = Observation(
-                    observation_id=f"sensor:{sensor_id}:{at.isoformat()}:tier{change.tier}",
-                    kind=f"sensor.tier{change.tier}",
-                    confidence=1.0,
-                    zone=definition.zone,
-                    source_kind=SourceKind.SENSOR,
-                    source_id=sensor_id,
-                    observed_at=at,
-                    description=f"{sensor_id}: {value} {definition.unit}, tier {change.tier}",
-                )
-                hazard_id = ingest_in(uow, ctx, obs).hazard_id
-            alert = AlertRow(
-                kind="sensor.tier",
-                sensor_id=sensor_id,
-                zone=definition.zone,
-                tier=change.tier,
-                previous_tier=change.previous,
-                value=float(value),
-                at=at,
-                hazard_id=hazard_id,
-                acknowledged=False,
-                message=f"tier {change.previous} → {change.tier} at {value} {definition.unit}",
-            )
-            uow.session.add(alert)
-            uow.flush()
-            uow.repo.append_audit(
-                now,
-                SYSTEM.name,
-                "alert.sensor",
-                "alert",
-                str(alert.id),
-                canonical_payload({"sensor": sensor_id, "tier": change.tier}),
-            )
-            alerts.append(Alert.of(alert))
+        rows = _locked_rows(uow, {sensor_id})
+        row, at = _checked(rows, ctx, Reading(sensor_id, value, at), now)
+        alerts = _apply(uow, ctx, row, value, at, now)
         uow.commit()
         return alerts
+
+
+def ingest_readings(ctx: WorkflowContext, readings: Sequence[Reading]) -> list[ReadingOutcome]:
+    """Many readings in one transaction, in order (the MQTT intake's group commit: one commit per batch
+    instead of one per reading). A refused reading writes nothing and the others go on; the outcome of
+    each is returned. Should a write fail after its checks passed, every reading runs in its own
+    transaction instead, so one bad reading never takes the batch with it."""
+    try:
+        return _ingest_batch(ctx, readings)
+    except _LateRefusalError:
+        return [_ingest_alone(ctx, reading) for reading in readings]
+
+
+class _LateRefusalError(Exception):
+    """A domain rule refused a reading after some of the batch's writes: the batch is rolled back."""
+
+
+@retry_races
+def _ingest_batch(ctx: WorkflowContext, readings: Sequence[Reading]) -> list[ReadingOutcome]:
+    now = ctx.clock.now()
+    outcomes = []
+    with ctx.uow() as uow:
+        rows = _locked_rows(uow, {r.sensor_id for r in readings})
+        for reading in readings:
+            try:
+                row, at = _checked(rows, ctx, reading, now)
+            except DomainError as exc:
+                outcomes.append(ReadingOutcome(refused=str(exc)))
+                continue
+            try:
+                alerts = _apply(uow, ctx, row, reading.value, at, now)
+            except DomainError as exc:
+                raise _LateRefusalError(str(exc)) from exc
+            outcomes.append(ReadingOutcome(tuple(alerts)))
+        uow.commit()
+    return outcomes
+
+
+def _ingest_alone(ctx: WorkflowContext, reading: Reading) -> ReadingOutcome:
+    try:
+        return ReadingOutcome(tuple(ingest_reading(ctx, reading.sensor_id, reading.value, reading.at)))
+    except DomainError as exc:
+        return ReadingOutcome(refused=str(exc))
+
+
+def _locked_rows(uow: UnitOfWork, sensor_ids: set[str]) -> dict[str, SensorRow]:
+    """The sensors' rows in one locking query (a reading updates its sensor's tier state)."""
+    uow.repo.begin_write()
+    query = select(SensorRow).where(SensorRow.id.in_(sorted(sensor_ids))).with_for_update()
+    return {row.id: row for row in uow.session.scalars(query)}
+
+
+def _checked(
+    rows: dict[str, SensorRow], ctx: WorkflowContext, reading: Reading, now: datetime
+) -> tuple[SensorRow, datetime]:
+    """The sensor's row and the reading's UTC time; a DomainError (before any write) if refused."""
+    at = require_aware(reading.at, "at")
+    check_not_future(at, now, ctx.config.max_clock_skew, "reading time")
+    row = rows.get(reading.sensor_id)
+    if row is None:
+        raise NotFound(f"unknown sensor {reading.sensor_id!r}")
+    validate_reading(_definition(row), reading.value, at, _state(row))
+    return row, at
+
+
+def _apply(
+    uow: UnitOfWork, ctx: WorkflowContext, row: SensorRow, value: float, at: datetime, now: datetime
+) -> list[Alert]:
+    definition = _definition(row)
+    new, change = step(definition, _state(row), float(value), at)
+    row.tier, row.candidate_tier, row.candidate_since = new.tier, new.candidate_tier, new.candidate_since
+    row.last_value, row.last_at, row.stale = new.last_value, new.last_at, new.stale
+    if change is None:
+        return []
+    sensor_id = row.id
+    hazard_id = None
+    if change.tier >= HAZARD_TIER and change.tier > change.previous:
+        obs = Observation(
+            observation_id=f"sensor:{sensor_id}:{at.isoformat()}:tier{change.tier}",
+            kind=f"sensor.tier{change.tier}",
+            confidence=1.0,
+            zone=definition.zone,
+            source_kind=SourceKind.SENSOR,
+            source_id=sensor_id,
+            observed_at=at,
+            description=f"{sensor_id}: {value} {definition.unit}, tier {change.tier}",
+        )
+        hazard_id = ingest_in(uow, ctx, obs).hazard_id
+    alert = AlertRow(
+        kind="sensor.tier",
+        sensor_id=sensor_id,
+        zone=definition.zone,
+        tier=change.tier,
+        previous_tier=change.previous,
+        value=float(value),
+        at=at,
+        hazard_id=hazard_id,
+        acknowledged=False,
+        message=f"tier {change.previous} → {change.tier} at {value} {definition.unit}",
+    )
+    uow.session.add(alert)
+    uow.flush()
+    uow.repo.append_audit(
+        now,
+        SYSTEM.name,
+        "alert.sensor",
+        "alert",
+        str(alert.id),
+        canonical_payload({"sensor": sensor_id, "tier": change.tier}),
+    )
+    return [Alert.of(alert)]
 
 
 @retry_races
