@@ -114,6 +114,9 @@ class PhotoSettings(_Section):
     # quiet period, until it has had this many attempts; then it stays failed, visible in GET /photos/{id}.
     retry_after_s: float = Field(default=30.0, ge=0)
     max_attempts: int = Field(default=10, ge=1)
+    # A photo still queued after this long lost its task (broker restarted without persistence, worker
+    # killed): the sweep dispatches it again. Above any normal queue wait, so a backlog is not doubled.
+    stuck_after_s: float = Field(default=600.0, ge=0)
     # The detectors read 416-640 px: photos are analysed from a decode whose longer side is at most this
     # (JPEGs decoded directly at 1/2-1/8 size); the original bytes stay the evidence. 4096 keeps tiling
     # and the before/after matcher fed with detail.

@@ -24,7 +24,7 @@ from serving.objects.port import ObjectStoreUnavailableError
 from serving.pipelines.detection import ImageAnalysis
 from serving.pipelines.ppe_zones import frame_requirements
 from serving.settings import InlineTaskSettings
-from serving.tasks.port import TaskSpec
+from serving.tasks.port import TaskQueueUnavailableError, TaskSpec
 from vision.images import decode_scaled, encode_jpeg
 from vision.ppe import workers
 from workflow.domain.errors import ConcurrencyConflict, InvalidInput
@@ -46,6 +46,7 @@ from workflow.services.photos import (
     record_result,
     record_upload,
     requeue,
+    stuck_photos,
 )
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,12 @@ class PhotoPipeline:
         if self.inline:
             return self.inspect_or_fail(view.photo_id)
         # One task id per attempt series: a redelivery reuses it, a retry after failure gets a new one.
-        self._c.tasks.submit(TASK_NAME, InspectPhoto(photo_id=view.photo_id), key=_task_key(view))
+        try:
+            self._c.tasks.submit(TASK_NAME, InspectPhoto(photo_id=view.photo_id), key=_task_key(view))
+        except TaskQueueUnavailableError as exc:
+            # The photo is stored and recorded: marked failed (visible), the sweep queues it again.
+            log.warning("photo %s not queued: %s", view.photo_id, exc)
+            return record_failure(self._c.workflow, view.photo_id, f"analysis not queued yet: {exc}")
         return view
 
     # --- task side -----------------------------------------------------------------------------------
@@ -153,7 +159,8 @@ class PhotoPipeline:
         return get_photo(self._c.workflow, photo_id)
 
     def retry_failed(self) -> int:
-        """Dispatch failed photos again (the sweep calls this); returns how many were dispatched."""
+        """Dispatch failed photos, and queued ones whose task was lost, again (the sweep calls this);
+        returns how many were dispatched."""
         settings = self._c.settings.photos
         retried = failed_photos(
             self._c.workflow,
@@ -162,7 +169,13 @@ class PhotoPipeline:
         )
         for photo in retried:
             self._dispatch(requeue(self._c.workflow, photo.photo_id))
-        return len(retried)
+        stuck = stuck_photos(self._c.workflow, quiet_for=timedelta(seconds=settings.stuck_after_s))
+        for photo in stuck:
+            log.warning(
+                "photo %s received %s, still queued: dispatched again", photo.photo_id, photo.received_at
+            )
+            self._dispatch(photo)
+        return len(retried) + len(stuck)
 
     def inspect(self, photo_id: str) -> PhotoView:
         """Analyse one stored photo and file its findings; a finished photo is returned unchanged."""

@@ -16,7 +16,7 @@ from celery.result import AsyncResult
 from pydantic import BaseModel
 
 from serving.settings import CeleryTaskSettings
-from serving.tasks.port import TaskRegistry, TaskSpec, backoff_delay
+from serving.tasks.port import TaskQueueUnavailableError, TaskRegistry, TaskSpec, backoff_delay
 
 log = logging.getLogger(__name__)
 
@@ -82,11 +82,14 @@ class CeleryTaskRunner:
         # Skip keys the backend already knows about; a race between two submits is covered by the
         # handlers being idempotent.
         known = key is not None and bool(self._app.conf.result_backend)
-        if known and AsyncResult(task_id, app=self._app).state in _DONE_STATES:
-            return task_id
-        self._app.send_task(
-            celery_task_name(name), args=[payload.model_dump_json()], task_id=task_id, queue=self._queue
-        )
+        try:
+            if known and AsyncResult(task_id, app=self._app).state in _DONE_STATES:
+                return task_id
+            self._app.send_task(
+                celery_task_name(name), args=[payload.model_dump_json()], task_id=task_id, queue=self._queue
+            )
+        except Exception as exc:  # kombu / redis / amqp connection errors alike: the broker is not there
+            raise TaskQueueUnavailableError(f"task broker unavailable ({type(exc).__name__})") from exc
         return task_id
 
     def state(self, task_id: str) -> str:

@@ -11,6 +11,11 @@ from pydantic import BaseModel
 P = TypeVar("P", bound=BaseModel)
 
 
+class TaskQueueUnavailableError(RuntimeError):
+    """The task broker cannot take the task now (down, restarting): the caller keeps its own record of
+    the work and dispatches it again later."""
+
+
 class UnknownTaskError(KeyError):
     """No handler is registered under this task name."""
 

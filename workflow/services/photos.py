@@ -297,6 +297,21 @@ def failed_photos(
         return [PhotoView.of(r) for r in rows]
 
 
+def stuck_photos(ctx: WorkflowContext, *, quiet_for: timedelta, limit: int = 20) -> list[PhotoView]:
+    """Photos queued with nothing heard of them for ``quiet_for``: their task was lost (a broker restarted
+    without persistence, a worker killed mid-task). Oldest first; running them again is harmless (the
+    analysis of a done photo is a no-op and its observations have fixed ids)."""
+    cutoff = ctx.clock.now() - quiet_for
+    with ctx.uow() as uow:
+        rows = uow.session.scalars(
+            select(PhotoRow)
+            .where(PhotoRow.status == PhotoStatus.QUEUED.value, PhotoRow.updated_at <= cutoff)
+            .order_by(PhotoRow.received_at)
+            .limit(limit)
+        )
+        return [PhotoView.of(r) for r in rows]
+
+
 @retry_races
 def record_result(
     ctx: WorkflowContext, photo_id: str, analysis: PhotoAnalysis, annotated_key: str | None

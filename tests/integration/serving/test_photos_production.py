@@ -24,6 +24,7 @@ from serving.objects.s3 import S3ObjectStore
 from serving.settings import CeleryTaskSettings, DatabaseSettings, S3ObjectStoreSettings, Settings
 from tests.support.api import api_harness
 from tests.support.postgres import temporary_database
+from tests.support.worker import wait_ready, worker_env
 from workflow.domain.roles import Role
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -57,35 +58,15 @@ def production(pg_url: str, moto_endpoint: str, tmp_path: Path) -> Iterator[Sett
     )  # fmt: skip
 
 
-def _worker_env(settings: Settings) -> dict[str, str]:
-    objects, tasks = settings.objects, settings.tasks
-    assert isinstance(objects, S3ObjectStoreSettings) and isinstance(tasks, CeleryTaskSettings)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HAZARDEYE_")}
-    return env | {
-        "HAZARDEYE_DATA_DIR": str(settings.data_dir),
-        "HAZARDEYE_DATABASE__URL": settings.database.url,
-        "HAZARDEYE_OBJECTS__KIND": "s3",
-        "HAZARDEYE_OBJECTS__ENDPOINT": objects.endpoint,
-        "HAZARDEYE_OBJECTS__ACCESS_KEY": objects.access_key,
-        "HAZARDEYE_OBJECTS__SECRET_KEY": objects.secret_key.get_secret_value(),
-        "HAZARDEYE_OBJECTS__BUCKET": objects.bucket,
-        "HAZARDEYE_OBJECTS__REGION": objects.region or "",
-        "HAZARDEYE_TASKS__KIND": "celery",
-        "HAZARDEYE_TASKS__BROKER_URL": tasks.broker_url,
-        "HAZARDEYE_TASKS__RESULT_BACKEND": tasks.result_backend or "",
-        "HAZARDEYE_TASKS__QUEUE": tasks.queue,
-    }
-
-
 def test_upload_is_queued_and_the_worker_files_the_hazards(production: Settings, tmp_path: Path) -> None:
     with api_harness(production) as h:  # migrates the fresh PostgreSQL database
         log = (tmp_path / "worker.log").open("wb")
         worker = subprocess.Popen(
             [str(VENV_BIN / "hazardeye"), "worker", "--concurrency", "1", "--loglevel", "INFO"],
-            env=_worker_env(production), cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+            env=worker_env(production), cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
-            _wait_ready(worker, tmp_path / "worker.log")
+            wait_ready(worker, tmp_path / "worker.log")
             data = PHOTO.read_bytes()
             response = h.client.post(
                 "/api/v1/photos",
@@ -134,15 +115,3 @@ def _poll(client: TestClient, url: str, headers: dict[str, str], log: Path, time
             return body
         time.sleep(0.25)
     raise AssertionError(f"photo still queued after {timeout}s; worker log:\n{log.read_text()[-3000:]}")
-
-
-def _wait_ready(worker: subprocess.Popen[bytes], log: Path, timeout: float = 300.0) -> None:
-    """Worker start-up (imports, bootstrap) takes minutes on a loaded 2-core machine: wait for it first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if worker.poll() is not None:
-            raise AssertionError(f"worker exited with {worker.returncode}:\n{log.read_text()[-3000:]}")
-        if " ready." in log.read_text(errors="replace"):
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"worker not ready after {timeout}s:\n{log.read_text()[-3000:]}")
