@@ -83,8 +83,9 @@ def _production_env(work: Path) -> Iterator[dict[str, str]]:
                 "HAZARDEYE_OBJECTS__KIND": "s3", "HAZARDEYE_OBJECTS__ENDPOINT": f"127.0.0.1:{moto_port}",
                 "HAZARDEYE_OBJECTS__ACCESS_KEY": "bench", "HAZARDEYE_OBJECTS__SECRET_KEY": "bench",
                 "HAZARDEYE_OBJECTS__BUCKET": "hz-bench", "HAZARDEYE_OBJECTS__REGION": "us-east-1",
-                "HAZARDEYE_TASKS__KIND": "celery", "HAZARDEYE_TASKS__BROKER_URL": "redis://127.0.0.1:6379/12",
-                "HAZARDEYE_TASKS__RESULT_BACKEND": "redis://127.0.0.1:6379/12", "HAZARDEYE_TASKS__QUEUE": name,
+                "HAZARDEYE_TASKS__KIND": "celery", "HAZARDEYE_TASKS__QUEUE": name,
+                "HAZARDEYE_TASKS__BROKER_URL": "redis://127.0.0.1:6379/12",
+                "HAZARDEYE_TASKS__RESULT_BACKEND": "redis://127.0.0.1:6379/12",
             }  # fmt: skip
     finally:
         with admin.connect() as conn:
@@ -96,8 +97,10 @@ def _upload_all(base: str, key: str, photos: list[bytes], latencies: list[float]
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=120) as client:
         for n, data in enumerate(photos):
             started = time.perf_counter()
-            response = client.post("/api/v1/photos", files={"file": ("site.jpg", data, "image/jpeg")},
-                                   data={"zone": "tank-farm", "equipment_id": f"eq-{secrets.token_hex(3)}-{n}"})  # fmt: skip
+            fields = {"zone": "tank-farm", "equipment_id": f"eq-{secrets.token_hex(3)}-{n}"}
+            response = client.post(
+                "/api/v1/photos", files={"file": ("site.jpg", data, "image/jpeg")}, data=fields
+            )
             latencies.append((time.perf_counter() - started) * 1000)
             if response.status_code not in (200, 201, 202):
                 raise RuntimeError(f"upload answered {response.status_code}: {response.text[:200]}")
