@@ -182,8 +182,7 @@ def run(args: argparse.Namespace, port: int, work: Path) -> None:
     command += ["--burst"] if args.burst else []
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     result = json.loads(out.strip().splitlines()[-1])
-    time.sleep(1.0)  # the intake commits what is still queued
-    stop_intake()
+    stop_intake()  # ingests what is still queued, then stops
     bus.close()
     with ctx.uow() as uow:
         alerts = int(uow.session.scalar(select(func.count()).select_from(AlertRow)) or 0)

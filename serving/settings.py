@@ -8,7 +8,7 @@ Backends are discriminated unions; ``serving.bootstrap`` is the only place that 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,6 +18,9 @@ REPO_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+EMBEDDED_HOME = Path("var")  # relative to where the service starts
 
 
 class DatabaseSettings(_Section):
@@ -181,7 +184,8 @@ class Settings(BaseSettings):
         frozen=True,
     )
 
-    data_dir: Path = Path("var")
+    # The embedded profile's home: its SQLite file and object folder live here unless set on their own.
+    data_dir: Path = EMBEDDED_HOME
     database: DatabaseSettings = DatabaseSettings()
     objects: ObjectStoreSettings = LocalObjectStoreSettings()
     tasks: TaskSettings = InlineTaskSettings()
@@ -192,6 +196,22 @@ class Settings(BaseSettings):
     http: HttpSettings = HttpSettings()
     sweeps: SweepSettings = SweepSettings()
     monitor: MonitorSettings = MonitorSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _embedded_paths_under_data_dir(cls, data: Any) -> Any:
+        # HAZARDEYE_DATA_DIR=/srv/hz moves the database and the objects too, unless they are set.
+        if not isinstance(data, dict):
+            return data
+        home = Path(data.get("data_dir") or EMBEDDED_HOME)
+        database = data.get("database")
+        if database is None or (isinstance(database, dict) and "url" not in database):
+            data = {**data, "database": {**(database or {}), "url": f"sqlite:///{home / 'hazardeye.db'}"}}
+        objects = data.get("objects")
+        if objects is None or (isinstance(objects, dict) and objects.get("kind", "local") == "local"):
+            folder = {"kind": "local", "root": str(home / "objects")}
+            data = {**data, "objects": folder | (objects or {})}  # HAZARDEYE_OBJECTS__ROOT alone: local
+        return data
 
 
 def load_settings(env_file: Path | None = None) -> Settings:
