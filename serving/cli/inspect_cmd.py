@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -108,19 +109,37 @@ def inspect(
 
 
 def _print_table(results: list[Inspection]) -> None:
-    table = Table(title="hazardeye inspect", show_lines=False)
-    for column in ("image", "model", "detections", "findings"):
+    # Images are named relative to the folder they share (in the title), and a long name folds onto
+    # the next line instead of being cut: two images of one folder must stay tell-apart-able.
+    folder = _common_folder([result.image for result in results])
+    title = "hazardeye inspect" + (f" — {folder}" if folder is not None else "")
+    names = [str(r.image.relative_to(folder)) if folder is not None else str(r.image) for r in results]
+    table = Table(title=title, show_lines=False)
+    table.add_column("image", overflow="fold", min_width=min(max(map(len, names), default=5), 48))
+    for column in ("model", "detections", "findings"):
         table.add_column(column)
-    for result in results:
+    for name, result in zip(names, results, strict=True):
         d = result.detections
         counts: dict[str, int] = {}
         for i in range(len(d)):
             counts[d.label(i)] = counts.get(d.label(i), 0) + 1
         table.add_row(
-            str(result.image),
+            name,
             result.model,
-            ", ".join(f"{n}×{label}" for label, n in sorted(counts.items())) or "-",
+            "\n".join(f"{n}×{label}" for label, n in sorted(counts.items())) or "-",
             "\n".join(f"[red]{f.kind}[/red] {f.confidence:.2f}" for f in result.findings)
             or "[green]none[/green]",
         )
     Console().print(table)
+
+
+def _common_folder(images: list[Path]) -> Path | None:
+    """The deepest folder holding every image, when there is one to factor out."""
+    folders = {image.parent for image in images}
+    if not folders or folders == {Path()}:
+        return None
+    try:
+        common = Path(os.path.commonpath([str(f) for f in folders]))
+    except ValueError:  # absolute and relative paths mixed
+        return None
+    return common if str(common) not in ("", ".") else None

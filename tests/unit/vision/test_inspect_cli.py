@@ -69,3 +69,18 @@ def test_unknown_model_is_a_clear_error() -> None:
     result = _run("--model", "nope", str(HARDHAT / "images" / "004945.jpg"))
     assert result.returncode == 2
     assert "no model named 'nope'" in result.stderr
+
+
+def test_the_table_tells_images_of_one_deep_folder_apart_on_a_narrow_terminal(tmp_path: Path) -> None:
+    deep = tmp_path / "plant-north" / "inspection-round-2026-12-02" / "unit-7-compressor-house"
+    deep.mkdir(parents=True)
+    for name in ("round-07-north-gate-camera.jpg", "round-07-north-gate-phone.jpg"):
+        (deep / name).write_bytes((HARDHAT / "images" / "004945.jpg").read_bytes())
+    result = _run(str(deep / "round-07-north-gate-camera.jpg"), str(deep / "round-07-north-gate-phone.jpg"),
+                  env={"COLUMNS": "80"})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "round-07-north-gate-camera.jpg" in result.stdout
+    assert "round-07-north-gate-phone.jpg" in result.stdout
+    assert "…" not in result.stdout  # nothing cut
+    rows = [line for line in result.stdout.splitlines() if line[:1] in "┏┃┡│└"]
+    assert rows and all(len(line) <= 80 and line[-1] in "┓┃┩│┘" for line in rows)  # the right edge is there
