@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
@@ -186,6 +187,8 @@ class Settings(BaseSettings):
 
     # The embedded profile's home: its SQLite file and object folder live here unless set on their own.
     data_dir: Path = EMBEDDED_HOME
+    # The plant's time zone (IANA name, e.g. Asia/Shanghai): the ledger shows local times with their offset.
+    plant_timezone: str = "UTC"
     database: DatabaseSettings = DatabaseSettings()
     objects: ObjectStoreSettings = LocalObjectStoreSettings()
     tasks: TaskSettings = InlineTaskSettings()
@@ -196,6 +199,19 @@ class Settings(BaseSettings):
     http: HttpSettings = HttpSettings()
     sweeps: SweepSettings = SweepSettings()
     monitor: MonitorSettings = MonitorSettings()
+
+    @field_validator("plant_timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r} (an IANA name such as Asia/Shanghai)") from None
+        return name
+
+    @property
+    def plant_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.plant_timezone)
 
     @model_validator(mode="before")
     @classmethod

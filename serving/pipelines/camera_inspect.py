@@ -21,7 +21,13 @@ from serving.bus.local import Fanout
 from serving.bus.messages import Alert
 from serving.pipelines.detection import Image
 from serving.pipelines.ppe_zones import demanded_findings, frame_requirements
-from serving.pipelines.presence import PresenceChecker, observation_id, people_per_zone, zone_of_box
+from serving.pipelines.presence import (
+    PresenceChecker,
+    helmet_tally,
+    observation_id,
+    people_per_zone,
+    zone_of_box,
+)
 from vision.detections import Finding
 from vision.images import decode_image, encode_jpeg
 from workflow.domain.confirmation import ConfirmationRule, Sighting, sighting_key
@@ -141,6 +147,7 @@ class InspectTask:
                 annotated_key,
                 sum(counts.values()),
                 summaries,
+                helmet_tally(vision, analysis, payload.polygons, payload.zone),
             ),
         )
         self.results.emit(

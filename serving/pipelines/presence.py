@@ -20,9 +20,11 @@ from cameras.config import ZonePolygon
 from serving.bus.messages import Alert
 from serving.bus.port import AlertBus
 from serving.pipelines.detection import ImageAnalysis
+from serving.settings import VisionSettings
 from vision.ppe import workers
 from workflow.domain.errors import NotFound
 from workflow.domain.permits import PresenceCheck
+from workflow.services.camera_inspections import ZonePpe
 from workflow.services.context import WorkflowContext
 from workflow.services.permits import STAFFING_ALERTS, PresenceOutcome, presence_check, staffing_alert_kind
 
@@ -63,6 +65,26 @@ def people_per_zone(
         if sum(counts.values()) > sum(best.values()):
             best = counts
     return best
+
+
+def helmet_tally(
+    vision: VisionSettings, analysis: ImageAnalysis, polygons: tuple[ZonePolygon, ...], default_zone: str
+) -> tuple[ZonePpe, ...]:
+    """People with and without a helmet per zone of one frame, for the PPE compliance KPI (from the run
+    that sees the most people, as ``people_per_zone``). Zones that do not demand a helmet are left out,
+    and so are people whose head is not seen."""
+    best: dict[str, list[int]] = {}
+    for run in analysis.runs:
+        counts: dict[str, list[int]] = {}
+        for worker in workers(run.detections):
+            if worker.head_box is None or worker.wearing_helmet is None:
+                continue
+            zone = zone_of_box(worker.head_box, polygons, default_zone)
+            if vision.ppe_for(zone).helmet:
+                counts.setdefault(zone, [0, 0])[0 if worker.wearing_helmet else 1] += 1
+        if sum(map(sum, counts.values())) > sum(map(sum, best.values())):
+            best = counts
+    return tuple(ZonePpe(zone, ok, bare) for zone, (ok, bare) in sorted(best.items()))
 
 
 @dataclass(frozen=True, slots=True)

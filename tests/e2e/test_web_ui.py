@@ -476,3 +476,50 @@ def test_camera_grid_shows_latest_snapshot_and_health(browser: Browser, tmp_path
                 context.close()
     finally:
         rtsp.stop()
+
+
+def _seed_ppe_people(db: Path) -> None:
+    """Photo observations straight into the service's database: gate-3 (area north) 9 people with a helmet
+    and 1 without, dock-1 (area south) 1 and 1."""
+    from datetime import UTC, datetime, timedelta
+
+    from workflow.domain.observations import PPE_OK_KIND, Observation, SourceKind
+    from workflow.domain.roles import SYSTEM
+    from workflow.persistence.engine import make_engine, make_session_factory
+    from workflow.services.context import WorkflowContext
+    from workflow.services.hazards import ingest_observations
+    from workflow.services.zones import Zone, upsert_zone
+
+    engine = make_engine(f"sqlite:///{db}")
+    ctx = WorkflowContext(make_session_factory(engine))
+    at = datetime.now(UTC) - timedelta(minutes=5)
+    for zone, area, ok, bare in (("gate-3", "north", 9, 1), ("dock-1", "south", 1, 1)):
+        upsert_zone(ctx, Zone(zone, zone, area, frozenset()), SYSTEM)
+        kinds = [PPE_OK_KIND] * ok + ["ppe.no_helmet"] * bare
+        ingest_observations(ctx, [
+            Observation(observation_id=f"photo:{zone}:{i}", kind=kind, confidence=0.9, zone=zone,
+                        source_kind=SourceKind.PHOTO, source_id=f"p-{zone}", observed_at=at,
+                        equipment_id=f"eq-{zone}")
+            for i, kind in enumerate(kinds)
+        ])  # fmt: skip
+    engine.dispose()
+
+
+def test_kpi_page_pools_ppe_compliance_over_people_in_both_languages(
+    browser: Browser, tmp_path: Path
+) -> None:
+    with running_service(tmp_path) as svc:
+        _seed_ppe_people(tmp_path / "var" / "hazardeye.db")
+        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+        page = context.new_page()
+        sign_in(page, svc, "safety_engineer", "#/kpis")
+        # 10 of 12 people = 83.3 %; the mean of the two areas' rates (90 % and 50 %) would be 70.0 %.
+        tile = page.locator(".tile", has_text="PPE compliance (all people seen)")
+        expect(tile.locator(".value")).to_have_text("83.3%")
+        expect(page.locator("#ppe-note")).to_contain_text("10 of 12 people")
+        page.locator("#lang").click()
+        expect(page.locator(".tile", has_text="劳保用品合规率（按人次汇总）").locator(".value")).to_have_text(
+            "83.3%"
+        )
+        expect(page.locator("#ppe-note")).to_contain_text("共识别 12 人次，其中 10 人次")
+        context.close()

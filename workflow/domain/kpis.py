@@ -35,7 +35,9 @@ class KpiRow:
     overdue: int  # fix deadline fell on this day and the hazard was not rectified by then
     mean_hours_to_close: float | None
     repeat_rate: float | None  # repeat-flagged share of hazards opened that day
-    ppe_compliance_rate: float | None
+    ppe_compliance_rate: float | None  # ppe_compliant / ppe_checked: people, not an average of areas
+    ppe_compliant: int = 0  # people seen with the PPE their zone demands (photos and camera frames)
+    ppe_checked: int = 0  # people seen where PPE is demanded, compliant or not
 
 
 def compute_kpi_rows(
@@ -84,6 +86,8 @@ def compute_kpi_rows(
                 mean_hours_to_close=sum(hours) / len(hours) if hours else None,
                 repeat_rate=repeats[key] / opened[key] if opened.get(key) else None,
                 ppe_compliance_rate=compliant / (compliant + violations) if compliant + violations else None,
+                ppe_compliant=compliant,
+                ppe_checked=compliant + violations,
             )
         )
     return rows

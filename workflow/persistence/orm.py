@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from workflow.persistence.types import UtcDateTime
@@ -141,6 +141,17 @@ class CameraInspectionRow(Base):
     annotated_key: Mapped[str | None] = mapped_column(String(128))
     people: Mapped[int] = mapped_column(Integer)
     findings: Mapped[str] = mapped_column(Text)  # JSON list of {kind, confidence, box, zone}
+
+
+class PpeTallyRow(Base):
+    """People seen by cameras with and without a helmet, per UTC day and zone (PPE compliance KPI):
+    one row per day and zone instead of an observation per person per frame."""
+
+    __tablename__ = "ppe_tallies"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    zone: Mapped[str] = mapped_column(String(64), primary_key=True)
+    compliant: Mapped[int] = mapped_column(Integer)
+    violations: Mapped[int] = mapped_column(Integer)
 
 
 class CameraSightingRow(Base):

@@ -8,8 +8,8 @@ from sqlalchemy import or_, select
 
 from workflow.domain.errors import InvalidInput
 from workflow.domain.kpis import HazardFact, KpiRow, PpeFact, compute_kpi_rows
-from workflow.domain.observations import PPE_OK_KIND
-from workflow.persistence.orm import HazardRow, ObservationRow
+from workflow.domain.observations import PPE_OK_KIND, SourceKind
+from workflow.persistence.orm import HazardRow, ObservationRow, PpeTallyRow
 from workflow.services.context import WorkflowContext
 
 MAX_DAYS = 366
@@ -32,9 +32,14 @@ def compute_kpis(ctx: WorkflowContext, day_from: date, day_to: date, area: str |
         if area:
             stmt = stmt.where(h.area == area)
         facts = [HazardFact(*r) for r in uow.session.execute(stmt)]
+        # Photos: one observation per person (ppe.ok) or violation. Camera frames: the per-day tallies
+        # (their ppe.* observations are one per zone and frame, not per person, so not counted here).
         o = ObservationRow
         ppe_stmt = select(o.area, o.observed_at, o.kind).where(
-            o.kind.like("ppe.%"), o.observed_at >= start, o.observed_at < end
+            o.kind.like("ppe.%"),
+            o.source_kind != SourceKind.CAMERA.value,
+            o.observed_at >= start,
+            o.observed_at < end,
         )
         if area:
             ppe_stmt = ppe_stmt.where(o.area == area)
@@ -42,5 +47,20 @@ def compute_kpis(ctx: WorkflowContext, day_from: date, day_to: date, area: str |
         for r_area, at, kind in uow.session.execute(ppe_stmt):
             c = counts.setdefault((r_area, at.date()), [0, 0])
             c[0 if kind == PPE_OK_KIND else 1] += 1
+        tallies = list(
+            uow.session.execute(
+                select(
+                    PpeTallyRow.day, PpeTallyRow.zone, PpeTallyRow.compliant, PpeTallyRow.violations
+                ).where(PpeTallyRow.day >= day_from, PpeTallyRow.day <= day_to)
+            )
+        )
+        areas = uow.repo.zone_areas({zone for _, zone, _, _ in tallies})
+        for day, zone, compliant, violations in tallies:
+            zone_area = areas.get(zone, zone)  # as a camera hazard's area: the zone's, else its name
+            if area and zone_area != area:
+                continue
+            c = counts.setdefault((zone_area, day), [0, 0])
+            c[0] += compliant
+            c[1] += violations
         ppe = [PpeFact(a, d, c[0], c[1]) for (a, d), c in counts.items()]
     return compute_kpi_rows(facts, ppe, day_from, day_to, ctx.clock.now())

@@ -296,7 +296,8 @@ def export_csv(
     _actor: Actor = Depends(current_actor),
 ) -> Response:
     ctx = _ctx(request)
-    body = ledger_csv(ctx, _filter(state, level, area, zone, kind, overdue), lang)
+    plant = request.app.state.container.settings.plant_zone
+    body = ledger_csv(ctx, _filter(state, level, area, zone, kind, overdue), lang, plant)
     return Response(
         body,
         media_type="text/csv; charset=utf-8",
@@ -325,7 +326,8 @@ def export_xlsx(
     _actor: Actor = Depends(current_actor),
 ) -> Response:
     ctx = _ctx(request)
-    body = ledger_xlsx(ctx, _filter(state, level, area, zone, kind, overdue), lang)
+    plant = request.app.state.container.settings.plant_zone
+    body = ledger_xlsx(ctx, _filter(state, level, area, zone, kind, overdue), lang, plant)
     return Response(
         body, media_type=_XLSX, headers={"Content-Disposition": 'attachment; filename="hazard-ledger.xlsx"'}
     )

@@ -28,6 +28,8 @@ class KpiOut(BaseModel):
     mean_time_to_close_h: float | None
     repeat_rate: float | None
     ppe_compliance_rate: float | None
+    ppe_compliant: int  # people seen with the PPE their zone demands (photos and camera frames)
+    ppe_checked: int  # people seen where PPE is demanded: pool these to combine rows, never average rates
 
 
 router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"])
@@ -61,6 +63,8 @@ def kpis(
             mean_time_to_close_h=r.mean_hours_to_close,
             repeat_rate=r.repeat_rate,
             ppe_compliance_rate=r.ppe_compliance_rate,
+            ppe_compliant=r.ppe_compliant,
+            ppe_checked=r.ppe_checked,
         )
         for r in compute_kpis(ctx, first, last, area)
     ]

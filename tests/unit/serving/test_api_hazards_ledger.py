@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -59,11 +60,12 @@ def test_csv_ledger_keeps_chinese_text_for_excel(api: ApiHarness) -> None:
     assert response.content.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads the file as UTF-8
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     header, body = rows[0], rows[1:]
-    assert header[:4] == ["隐患编号", "隐患类型", "风险等级", "状态"] and "整改期限(UTC)" in header
+    assert header[:4] == ["隐患编号", "隐患类型", "风险等级", "状态"] and "整改期限 (UTC)" in header
     assert len(body) == 2
     row = dict(zip(header, next(r for r in body if r[0] == str(first)), strict=True))
     assert row["描述"] == "法兰泄漏，需更换垫片" and row["区域"] == "罐区A"
     assert row["状态"] == "已发现" and row["是否超期"] == "否" and row["来源"] == "现场照片"
+    assert row["隐患类型"] == "未戴安全帽"  # the kind in words, not ppe.no_helmet
     injected = next(r for r in body if r[0] != str(first))
     assert injected[header.index("描述")].startswith("'=")  # stays text, never a formula
 
@@ -72,6 +74,7 @@ def test_csv_ledger_keeps_chinese_text_for_excel(api: ApiHarness) -> None:
     )
     en_rows = list(csv.reader(io.StringIO(english.content.decode("utf-8-sig"))))
     assert en_rows[0][:4] == ["id", "kind", "level", "state"] and en_rows[1][3] == "discovered"
+    assert en_rows[1][1] == "No helmet"
     filtered = api.client.get(
         "/api/v1/hazards/export.csv", params={"area": "nowhere"}, headers=api.auth(Role.ADMIN)
     )
@@ -101,3 +104,31 @@ def test_repeat_report_lists_recurring_kinds_in_one_area(api: ApiHarness) -> Non
     assert report[0]["hazard_ids"] == ids and report[0]["unresolved"] == 3
     flagged = api.client.get(f"/api/v1/hazards/{ids[2]}", headers=api.auth(Role.INSPECTOR)).json()
     assert flagged["hazard"]["repeat_flag"] is True
+
+
+def test_ledger_times_are_the_plant_s_local_time_with_the_offset_and_real_dates_in_xlsx(
+    tmp_path: Path,
+) -> None:
+    settings = embedded_settings(tmp_path, plant_timezone="Asia/Shanghai")
+    with api_harness(settings) as api:
+        hazard_id = make_hazard(api.container, description="夜班巡检")
+        detail = api.client.get(f"/api/v1/hazards/{hazard_id}", headers=api.auth(Role.INSPECTOR)).json()
+        utc = datetime.fromisoformat(detail["hazard"]["discovered_at"]).replace(microsecond=0)
+        shanghai = (utc + timedelta(hours=8)).replace(tzinfo=None)  # China: UTC+8 all year
+        text = api.client.get("/api/v1/hazards/export.csv", headers=api.auth(Role.INSPECTOR)).content
+        rows = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
+        header = rows[0]
+        assert "发现时间 (Asia/Shanghai, UTC+08:00)" in header
+        cell = rows[1][header.index("发现时间 (Asia/Shanghai, UTC+08:00)")]
+        assert cell == shanghai.isoformat(sep=" ") + "+08:00"
+        book = api.client.get("/api/v1/hazards/export.xlsx", headers=api.auth(Role.INSPECTOR)).content
+        sheet = load_workbook(io.BytesIO(book)).worksheets[0]
+        discovered = sheet.cell(row=2, column=10)
+        assert isinstance(discovered.value, datetime) and discovered.value == shanghai
+        assert discovered.number_format == "yyyy-mm-dd hh:mm:ss"
+        assert sheet.cell(row=2, column=18).value in ("", None)  # not closed yet
+
+
+def test_an_unknown_plant_time_zone_is_refused_at_start(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
+        embedded_settings(tmp_path, plant_timezone="Mars/Olympus")

@@ -7,19 +7,21 @@ import { errorBlock, loadGate } from "./common.js";
 
 const iso = (d) => d.toISOString().slice(0, 10);
 
-/** Sum the per-area rows into one row per day (rates weighted by the day's opened count). */
+/** Sum the per-area rows into one row per day: counts add up, rates are weighted by what they are a rate
+ * of (repeats by hazards opened, time to close by hazards closed, PPE compliance pooled over people). */
 export function byDay(rows, from = null, to = null) {
   const days = new Map();
   for (const r of rows) {
     const d = days.get(r.day) || { day: r.day, opened: 0, closed: 0, closed_within_deadline: 0, overdue: 0,
-      mttc: [], repeat: [], ppe: [] };
+      mttc: [], repeat: [], ppe_ok: 0, ppe_n: 0 };
     d.opened += r.opened || 0;
     d.closed += r.closed || 0;
     d.closed_within_deadline += r.closed_within_deadline || 0;
     d.overdue += r.overdue || 0;
     if (r.mean_time_to_close_h != null) d.mttc.push([r.mean_time_to_close_h, r.closed || 1]);
     if (r.repeat_rate != null) d.repeat.push([r.repeat_rate, r.opened || 1]);
-    if (r.ppe_compliance_rate != null) d.ppe.push([r.ppe_compliance_rate, 1]);
+    d.ppe_ok += r.ppe_compliant || 0;
+    d.ppe_n += r.ppe_checked || 0;
     days.set(r.day, d);
   }
   const mean = (pairs) => {
@@ -30,11 +32,11 @@ export function byDay(rows, from = null, to = null) {
   if (from && to) {
     for (let d = new Date(`${from}T00:00:00Z`); iso(d) <= to; d = new Date(d.getTime() + 864e5)) {
       if (!days.has(iso(d))) days.set(iso(d), { day: iso(d), opened: 0, closed: 0, closed_within_deadline: 0,
-        overdue: 0, mttc: [], repeat: [], ppe: [] });
+        overdue: 0, mttc: [], repeat: [], ppe_ok: 0, ppe_n: 0 });
     }
   }
   return [...days.values()].sort((a, b) => (a.day < b.day ? -1 : 1)).map((d) => ({
-    ...d, mttc: mean(d.mttc), repeat: mean(d.repeat), ppe: mean(d.ppe) }));
+    ...d, mttc: mean(d.mttc), repeat: mean(d.repeat), ppe: d.ppe_n ? d.ppe_ok / d.ppe_n : null }));
 }
 
 export function render(root) {
@@ -65,7 +67,7 @@ export function render(root) {
 
   function draw(days) {
     clear(out);
-    if (!days.some((d) => d.opened || d.closed || d.overdue)) {
+    if (!days.some((d) => d.opened || d.closed || d.overdue || d.ppe_n)) {
       out.append(h("p.muted", {}, t("common.empty")));
       return;
     }
@@ -73,14 +75,16 @@ export function render(root) {
     const sum = (k) => days.reduce((s, d) => s + d[k], 0);
     const opened = sum("opened");
     const closed = sum("closed");
-    const ppe = days.filter((d) => d.ppe !== null);
+    const ppeOk = sum("ppe_ok");
+    const ppeN = sum("ppe_n");
     out.append(
       h("section.card.summary", h("h2", {}, t("kpis.summary")), h("div.tiles",
         tile(t("kpis.opened"), opened), tile(t("kpis.closed"), closed),
         tile(t("kpis.closure_rate"), opened ? fmtPct(closed / opened) : "—"),
         tile(t("kpis.closed_within"), closed ? fmtPct(sum("closed_within_deadline") / closed) : "—"),
         tile(t("kpis.overdue"), days[days.length - 1].overdue),
-        tile(t("kpis.ppe"), ppe.length ? fmtPct(ppe.reduce((s, d) => s + d.ppe, 0) / ppe.length) : "—"))),
+        tile(t("kpis.ppe_pooled"), ppeN ? fmtPct(ppeOk / ppeN) : "—")),
+        ppeN ? h("p.muted.small", { id: "ppe-note" }, t("kpis.ppe_note", { ok: ppeOk, n: ppeN })) : null),
       h("section.card", h("h2", {}, t("kpis.opened_closed")), barChart(t("kpis.opened_closed"), labels, [
         { label: t("kpis.opened"), cls: "s1", values: days.map((d) => d.opened) },
         { label: t("kpis.closed"), cls: "s2", values: days.map((d) => d.closed) },
@@ -96,7 +100,7 @@ export function render(root) {
         { label: t("kpis.repeat_rate"), cls: "s4", values: days.map((d) => d.repeat) },
       ], { max: 1, fmt: (v) => `${Math.round(v * 100)}%` })),
       h("section.card", h("h2", {}, t("kpis.day")), h("div.table-wrap",
-        table(days.filter((d) => d.opened || d.closed || d.overdue).reverse()))));
+        table(days.filter((d) => d.opened || d.closed || d.overdue || d.ppe_n).reverse()))));
   }
 
   async function loadRepeats() {

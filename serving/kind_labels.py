@@ -1,0 +1,35 @@
+"""What people read for a hazard or finding kind, in Chinese and English: the ledger, the KPI sheet and
+the annotated images use these (the web UI has the same words in ``static/i18n.js``)."""
+
+from __future__ import annotations
+
+import re
+
+_LABELS: dict[str, tuple[str, str]] = {  # kind: (zh, en)
+    "ppe.no_helmet": ("未戴安全帽", "No helmet"),
+    "ppe.no_vest": ("未穿反光衣", "No high-visibility vest"),
+    "leak.drip": ("泄漏（滴漏）", "Leak (drip)"),
+    "leak.stain": ("泄漏（渍迹）", "Leak (stain)"),
+    "leak.vapour": ("泄漏（气雾）", "Leak (vapour)"),
+    "leak.corrosion": ("腐蚀", "Corrosion"),
+    "permit.no_valid_permit": ("无有效作业许可", "Work without a valid permit"),
+    "manual.housekeeping": ("现场管理", "Housekeeping"),
+    "manual.fire": ("消防安全", "Fire safety"),
+    "manual.electrical": ("用电安全", "Electrical safety"),
+    "manual.ppe": ("劳动防护", "Personal protection"),
+    "manual.leak": ("跑冒滴漏", "Leak or spill"),
+    "manual.height": ("高处作业", "Work at height"),
+    "manual.other": ("其他", "Other"),
+}
+_SENSOR_TIER = re.compile(r"^sensor\.tier(\d+)$")
+
+
+def kind_label(kind: str, lang: str) -> str:
+    """The label of ``kind`` in ``lang`` ("zh" or "en"); an unknown kind is shown as it is."""
+    zh = lang == "zh"
+    if kind in _LABELS:
+        return _LABELS[kind][0 if zh else 1]
+    tier = _SENSOR_TIER.match(kind)
+    if tier is not None:
+        return f"气体浓度报警（{tier.group(1)}级）" if zh else f"Gas reading, tier {tier.group(1)}"
+    return kind
