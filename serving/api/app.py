@@ -29,6 +29,7 @@ from serving.api.routes import models as model_routes
 from serving.api.security_headers import SecurityHeaders
 from serving.bootstrap import Container
 from serving.web import install_web
+from workflow.services.queries import hazards_by_kind
 from workflow.services.users import authenticate
 
 
@@ -36,7 +37,12 @@ def create_app(container: Container) -> FastAPI:
     # No /docs or /redoc: FastAPI's pages load their scripts from a public CDN and the service runs
     # air-gapped. The complete schema stays at /openapi.json for any local OpenAPI viewer.
     app = FastAPI(title="hazardeye", version="0.1.0", docs_url=None, redoc_url=None)
-    metrics = build_metrics(container.tasks.queue_depth)
+    metrics = build_metrics(
+        container.tasks.queue_depth,
+        board=lambda: getattr(app.state, "camera_board", None),  # set by `hazardeye serve`
+        hazards_by_kind=lambda: hazards_by_kind(container.workflow),
+    )
+    container.analyzer.add_observer(metrics.observe_inference)
     app.state.container = container
     app.state.metrics = metrics
 

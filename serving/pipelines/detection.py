@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,6 +90,11 @@ class ImageAnalyzer:
         # and sees stains in every tile of a plain floor, so it always gets the whole frame.
         self.tiled = frozenset(tiled)
         self._warned: set[str] = set()
+        self._observers: list[Callable[[str, float], None]] = []
+
+    def add_observer(self, observer: Callable[[str, float], None]) -> None:
+        """``observer(model_ref, seconds_per_image)`` after each model's run (the latency metric)."""
+        self._observers.append(observer)
 
     def installed(self) -> tuple[str, ...]:
         """The configured model names that are present in the models folder."""
@@ -122,6 +127,7 @@ class ImageAnalyzer:
                 f"{self.registry.models_dir}"
             )
         for name in names:
+            model_started = time.perf_counter()
             entry, detector = self.registry.detector(name)
             side = max(entry.card.input_size)
             mode = tiling if name in self.tiled else "off"
@@ -135,6 +141,9 @@ class ImageAnalyzer:
                     else detect_tiled(detector.detect_many, image, plan, detector.options.iou_threshold)
                 )
                 runs.append(ModelRun(entry.ref, detections, tuple(findings_for(detections, requirements))))
+            seconds_each = (time.perf_counter() - model_started) / len(images) if images else 0.0
+            for observer in self._observers:
+                observer(entry.ref, seconds_each)
         share = (time.perf_counter() - started) / max(len(images), 1)
         return [ImageAnalysis(tuple(runs), share) for runs in per_image]
 

@@ -111,3 +111,10 @@ def repeat_report(ctx: WorkflowContext, at: datetime | None = None) -> list[Repe
                     )
                 )
         return sorted(report, key=lambda r: (-r.in_window, r.kind))
+
+
+def hazards_by_kind(ctx: WorkflowContext) -> dict[str, int]:
+    """Hazards ever opened, per kind (the metrics endpoint's counter)."""
+    with ctx.uow() as uow:
+        rows = uow.session.execute(select(HazardRow.kind, func.count()).group_by(HazardRow.kind))
+        return {kind: int(n) for kind, n in rows}

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -54,25 +55,54 @@ def test_health_is_503_with_the_failing_dependency_named(tmp_path: Path) -> None
     assert body["checks"]["database"]["ok"] is True
 
 
-def test_metrics_expose_latency_queue_depth_and_camera_states(tmp_path: Path) -> None:
-    open_metrics = _settings(tmp_path, tmp_path / "objects").model_copy(
-        update={"http": HttpSettings(metrics_public=True)}
-    )
-    container = bootstrap(open_metrics)
-    app = create_app(container)
-    app.state.metrics.set_camera_states({"online": 3, "offline": 1})
-    app.state.metrics.inference_latency.labels(model="ppe@1").observe(0.02)
-    with TestClient(app) as client:
-        client.get("/health")
-        client.get("/health")
-        text = client.get("/metrics").text
+def test_metrics_expose_latency_queue_depth_cameras_inference_and_hazards(tmp_path: Path) -> None:
+    """Every series gets real samples from the running parts: requests, a real photo analysis (the
+    detector's latency, the hazard it opened) and the camera board `hazardeye serve` keeps."""
+    from cameras.config import CameraConfig
+    from cameras.health import StateChange, StreamState
+    from serving.pipelines.camera_board import CameraBoard
+    from tests.support.api import api_harness, embedded_settings
+    from workflow.domain.roles import Role
+
+    photo = Path(__file__).resolve().parents[2] / "fixtures" / "hardhat" / "images" / "004951.jpg"
+    settings = embedded_settings(tmp_path, http=HttpSettings(metrics_public=True))
+    with api_harness(settings) as h:
+        board = CameraBoard([
+            CameraConfig(id="gate-1", name="Gate", zone="yard", url="rtsp://127.0.0.1:1/a"),
+            CameraConfig(id="dock-2", name="Dock", zone="yard", url="rtsp://127.0.0.1:1/b"),
+        ])  # fmt: skip
+        snapshot_at = datetime.now(UTC) - timedelta(seconds=30)
+        board.on_snapshot("gate-1", "a" * 64, snapshot_at)
+        board.on_health(
+            StateChange("gate-1", StreamState.CONNECTING, StreamState.STREAMING, snapshot_at, "ok", 0)
+        )
+        board.on_health(
+            StateChange("dock-2", StreamState.CONNECTING, StreamState.OFFLINE, snapshot_at, "down", 3)
+        )
+        h.client.app.state.camera_board = board  # type: ignore[attr-defined]
+        uploaded = h.client.post(
+            "/api/v1/photos", files={"file": ("site.jpg", photo.read_bytes(), "image/jpeg")},
+            data={"zone": "tank-farm"}, headers=h.auth(Role.INSPECTOR),
+        )  # fmt: skip
+        assert uploaded.status_code == 201, uploaded.text
+        h.client.get("/health")
+        text = h.client.get("/metrics").text
     assert (
-        'hazardeye_http_request_duration_seconds_count{method="GET",route="/health",status="200"} 2.0' in text
+        'hazardeye_http_request_duration_seconds_count{method="GET",route="/health",status="200"} 1.0' in text
     )
     assert "hazardeye_task_queue_depth 0.0" in text
-    assert 'hazardeye_cameras{state="online"} 3.0' in text
-    assert 'hazardeye_inference_duration_seconds_count{model="ppe@1"} 1.0' in text
-    container.close()
+    assert (
+        'hazardeye_cameras{state="streaming"} 1.0' in text
+        and 'hazardeye_cameras{state="offline"} 1.0' in text
+    )
+    assert 'hazardeye_cameras{state="degraded"} 0.0' in text
+    gate_age = 'hazardeye_camera_snapshot_age_seconds{camera="gate-1"}'
+    age = next(line for line in text.splitlines() if line.startswith(gate_age))
+    assert 30.0 <= float(age.split()[-1]) < 90.0
+    assert 'camera="dock-2"' not in text  # no snapshot yet: no age
+    assert 'hazardeye_inference_duration_seconds_count{model="ppe@2"} 1.0' in text
+    assert 'hazardeye_inference_duration_seconds_count{model="leak@1"} 1.0' in text
+    assert 'hazardeye_hazards_opened_total{kind="ppe.no_helmet"} 1.0' in text
 
 
 def test_metrics_need_a_key_by_default(tmp_path: Path) -> None:
