@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -29,7 +29,12 @@ from vision.matching import Detector, MatchingError, Verification, verify
 from vision.matching_visual import render
 from vision.onnx_detector import ModelError
 from workflow.domain.evidence import Verdict, VerificationOutcome
-from workflow.services.verification import VerificationSubject, append_verification, verification_subject
+from workflow.services.verification import (
+    BeforeTarget,
+    VerificationSubject,
+    append_verification,
+    verification_subject,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,37 +60,77 @@ class VerifyTask(BaseModel):
 def verify_rectification(
     container: Container, subject: VerificationSubject, after_keys: Sequence[str]
 ) -> VerificationReport:
-    if subject.before_key is None or subject.box is None:
+    """Check every detection of the hazard (each before photo and its box) against the after photos.
+
+    Resolved only when every region is; otherwise the verdict, scores and side-by-side image are those
+    of the worst region (a hazard still there outweighs one that could not be checked)."""
+    if not subject.targets:
         return _reinspect("no before photo with a hazard box to compare with")
-    try:
-        before = _decode(container, subject.before_key, "before photo")
-    except (ObjectStoreError, ImageError) as exc:
-        return _reinspect(f"before photo unavailable: {exc}")
-    # The hazard box is in the original's pixels; the photos are compared at the analysis size.
-    x1, y1, x2, y2 = subject.box
-    box = (x1 / before.scale_x, y1 / before.scale_y, x2 / before.scale_x, y2 / before.scale_y)
     detector = _finding_detector(container.analyzer)
+    afters = [(key, _decode(container, key, f"after photo {key[:12]}").image) for key in after_keys]
+    checks = [_check_target(container, subject.kind, target, afters, detector) for target in subject.targets]
+    worst = max(checks, key=lambda check: _SEVERITY[check.outcome.verdict])
+    resolved = sum(1 for check in checks if check.outcome.verdict is Verdict.RESOLVED)
+    reasons = list(worst.reasons)  # how many regions were fixed travels as numbers (the UI words them)
+    if subject.detections_total > len(checks):
+        reasons.append(f"only the first {len(checks)} of {subject.detections_total} detections were checked")
+    outcome = replace(
+        worst.outcome, reasons=tuple(reasons), regions_checked=len(checks), regions_resolved=resolved
+    )
+    visual = None
+    if worst.visual is not None:
+        ok, encoded = cv2.imencode(".jpg", worst.visual, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        visual = container.objects.put(encoded.tobytes(), content_type="image/jpeg").key if ok else None
+    return VerificationReport(outcome, tuple(reasons), visual)
+
+
+# Which region's verdict stands for the hazard: the one furthest from "fixed".
+_SEVERITY = {
+    Verdict.RESOLVED: 0,
+    Verdict.DIFFERENT_SCENE: 1,
+    Verdict.NEEDS_REINSPECTION: 2,
+    Verdict.NOT_RESOLVED: 3,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _TargetCheck:
+    outcome: VerificationOutcome
+    reasons: tuple[str, ...]
+    visual: Image | None
+
+
+def _check_target(
+    container: Container,
+    kind: str,
+    target: BeforeTarget,
+    afters: Sequence[tuple[str, Image]],
+    detector: Detector | None,
+) -> _TargetCheck:
+    """One detection against every after photo; the after photo that registers best decides."""
+    try:
+        before = _decode(container, target.before_key, "before photo")
+    except (ObjectStoreError, ImageError) as exc:
+        reason = f"before photo unavailable: {exc}"
+        return _TargetCheck(_reinspect_outcome(reason), (reason,), None)
+    # The hazard box is in the original's pixels; the photos are compared at the analysis size.
+    x1, y1, x2, y2 = target.box
+    box = (x1 / before.scale_x, y1 / before.scale_y, x2 / before.scale_x, y2 / before.scale_y)
     best: tuple[Verification, Image] | None = None
     errors: list[str] = []
-    for key in after_keys:
-        after = _decode(container, key, f"after photo {key[:12]}").image
+    for _key, after in afters:
         try:
-            result = verify(
-                before.image, after, box, detector=detector, hazard_classes=frozenset({subject.kind})
-            )
+            result = verify(before.image, after, box, detector=detector, hazard_classes=frozenset({kind}))
         except MatchingError as exc:
             errors.append(str(exc))
             continue
         if best is None or _same_scene(result) > _same_scene(best[0]):
             best = (result, after)
     if best is None:
-        return _reinspect("; ".join(errors) or "no after photo")
+        reason = "; ".join(errors) or "no after photo"
+        return _TargetCheck(_reinspect_outcome(reason), (reason,), None)
     result, after = best
-    ok, encoded = cv2.imencode(
-        ".jpg", render(before.image, after, box, result), [cv2.IMWRITE_JPEG_QUALITY, 85]
-    )
-    visual = container.objects.put(encoded.tobytes(), content_type="image/jpeg").key if ok else None
-    return VerificationReport(to_outcome(result), result.reasons, visual)
+    return _TargetCheck(to_outcome(result), result.reasons, render(before.image, after, box, result))
 
 
 def _decode(container: Container, key: str, what: str) -> ScaledImage:
@@ -111,6 +156,7 @@ def to_outcome(result: Verification) -> VerificationOutcome:
         float(min(1.0, max(0.0, reg.same_scene))) if reg else 0.0,
         reg.inliers if reg else 0,
         hazard_score,
+        tuple(result.reasons),
     )
 
 
@@ -119,7 +165,11 @@ def _same_scene(result: Verification) -> float:
 
 
 def _reinspect(reason: str) -> VerificationReport:
-    return VerificationReport(VerificationOutcome(Verdict.NEEDS_REINSPECTION, 0.0), (reason,), None)
+    return VerificationReport(_reinspect_outcome(reason), (reason,), None)
+
+
+def _reinspect_outcome(reason: str) -> VerificationOutcome:
+    return VerificationOutcome(Verdict.NEEDS_REINSPECTION, 0.0, reasons=(reason,))
 
 
 def _finding_detector(analyzer: ImageAnalyzer) -> Detector | None:

@@ -248,7 +248,15 @@ def test_hazard_walks_to_closed_with_separate_rectifier_and_reviewer(page: Page,
     expect(page.locator("[data-action=approve]")).to_have_count(0)
 
     sign_in(page, service, "reviewer", detail)
-    page.locator("[data-action=approve]").click()
+    approve = page.locator("[data-action=approve]")
+    if verdict != "resolved":
+        # The reviewer is warned and must confirm an own look at the site before approving.
+        expect(page.locator("#review-warning")).to_be_visible()
+        expect(page.locator("section:has(#before-after) .verdict .reasons li").first).to_be_visible()
+        expect(approve).to_be_disabled()
+        page.locator("#checked-on-site").check()
+    expect(approve).to_be_enabled()
+    approve.click()
     wait_state(page, "reviewed")
     override = page.locator("#override-reason")
     # A different scene as the after photo cannot verify as resolved: closing needs an override reason.

@@ -23,21 +23,41 @@ Box = tuple[float, float, float, float]
 _BEFORE_KINDS = (EvidenceKind.BEFORE_PHOTO.value, EvidenceKind.SNAPSHOT.value)
 
 
+MAX_TARGETS = 24  # regions re-checked per rectification; a hazard merged from more says so in the reasons
+
+
+@dataclass(frozen=True, slots=True)
+class BeforeTarget:
+    """One detection of the hazard: the photo or frame it was seen in and its box there (same pixels)."""
+
+    before_key: str
+    box: Box
+
+
 @dataclass(frozen=True, slots=True)
 class VerificationSubject:
-    """The hazard as a verification needs it. ``before_key``/``box`` are None when there is nothing to
-    compare with (e.g. a manual hazard without a photo): such a rectification can only need re-inspection."""
+    """The hazard as a verification needs it: every detection with a photo and a box, first seen first.
+    No targets when there is nothing to compare with (e.g. a manual hazard without a photo): such a
+    rectification can only need re-inspection."""
 
     hazard_id: int
     kind: str
     state: HazardState
     version: int
-    before_key: str | None
-    box: Box | None
+    targets: tuple[BeforeTarget, ...] = ()
+    detections_total: int = 0  # with a box, before the MAX_TARGETS cap
+
+    @property
+    def before_key(self) -> str | None:
+        return self.targets[0].before_key if self.targets else None
+
+    @property
+    def box(self) -> Box | None:
+        return self.targets[0].box if self.targets else None
 
 
 def verification_subject(ctx: WorkflowContext, hazard_id: int) -> VerificationSubject:
-    """The first before photo/snapshot that has an object, and the box recorded with it (same pixels)."""
+    """Every before photo/snapshot with an object and a box (the same detection twice counts once)."""
     with ctx.uow() as uow:
         hazard = uow.repo.hazard(hazard_id)
         stmt = (
@@ -45,15 +65,19 @@ def verification_subject(ctx: WorkflowContext, hazard_id: int) -> VerificationSu
             .where(EvidenceRow.hazard_id == hazard_id, EvidenceRow.kind.in_(_BEFORE_KINDS))
             .order_by(EvidenceRow.seq)
         )
-        before_key: str | None = None
-        box: Box | None = None
+        targets: dict[tuple[str, Box], None] = {}
         for row in uow.session.scalars(stmt):
-            keys = json.loads(row.object_keys)
-            if keys:
-                before_key, box = str(keys[0]), _box_of(row.payload)
-                break
+            keys, box = json.loads(row.object_keys), _box_of(row.payload)
+            if keys and box is not None:
+                targets.setdefault((str(keys[0]), box), None)
+        found = [BeforeTarget(key, box) for key, box in targets]
         return VerificationSubject(
-            hazard.id, hazard.kind, HazardState(hazard.state), hazard.version, before_key, box
+            hazard.id,
+            hazard.kind,
+            HazardState(hazard.state),
+            hazard.version,
+            tuple(found[:MAX_TARGETS]),
+            len(found),
         )
 
 

@@ -200,6 +200,8 @@ class VerificationOut(BaseModel):
     hazard_score: float | None
     side_by_side_key: str | None
     reasons: list[str]
+    regions_checked: int = Field(description="detections of the hazard compared with the after photos")
+    regions_resolved: int | None = Field(description="how many of them are fixed; the verdict is the worst's")
 
 
 class RectifyOut(BaseModel):
@@ -512,5 +514,7 @@ def rectify_route(
         hazard_score=o.hazard_score,
         side_by_side_key=report.side_by_side_key,
         reasons=list(report.reasons),
+        regions_checked=o.regions_checked,
+        regions_resolved=o.regions_resolved,
     )
     return RectifyOut(hazard=_out(ctx, view), verification=verification, verification_queued=False)

@@ -262,3 +262,42 @@ def test_notes_any_role_and_bad_photos(api: ApiHarness) -> None:
     bad = api.client.post(f"/api/v1/hazards/{hazard_id}/rectify", files=files, headers=api.auth(R.RECTIFIER))
     assert bad.status_code == 422 and bad.json()["detail"]["error"] == "photo_rejected"
     assert api.client.get("/api/v1/hazards", headers={}).status_code == 401
+
+
+def test_every_detection_of_a_merged_hazard_is_verified(api: ApiHarness) -> None:
+    """Two photos of one equipment are one hazard with two detections: fixing one is not fixing both."""
+    first = make_hazard(api.container, name="hardhat_b", equipment_id="P-7")
+    second = make_hazard(api.container, name="hardhat_a", equipment_id="P-7")
+    assert first == second
+    to_rectification(api, first)
+    image_b, box_b = fixture("hardhat_b")
+    image_a, box_a = fixture("hardhat_a")
+    partly = rectify(api, first, jpeg(rectified(image_b, box_b)))["verification"]
+    assert isinstance(partly, dict) and partly["verdict"] != "resolved", partly
+    assert (partly["regions_checked"], partly["regions_resolved"]) == (2, 1)
+    assert partly["reasons"]  # what the unresolved region's comparison saw
+
+    step(
+        api,
+        first,
+        "review",
+        R.REVIEWER,
+        {"approve": False, "reason": "the second worker is still bare-headed"},
+    )
+    both = rectify(api, first, jpeg(rectified(image_b, box_b)), jpeg(rectified(image_a, box_a)))[
+        "verification"
+    ]
+    assert isinstance(both, dict) and both["verdict"] == "resolved", both
+    assert (both["regions_checked"], both["regions_resolved"]) == (2, 2)
+
+
+def test_an_identical_after_photo_says_so(api: ApiHarness) -> None:
+    image, _ = fixture("hardhat_b")
+    hazard_id = make_hazard(api.container)
+    to_rectification(api, hazard_id)
+    verification = rectify(api, hazard_id, jpeg(image))["verification"]
+    assert isinstance(verification, dict) and verification["verdict"] == "not_resolved"
+    assert verification["reasons"] == ["after photo is identical to the before photo"]
+    detail = api.client.get(f"/api/v1/hazards/{hazard_id}", headers=api.auth(R.REVIEWER)).json()
+    stored = [e for e in detail["evidence"] if e["kind"] == "verification"][-1]["payload"]
+    assert stored["reasons"] == ["after photo is identical to the before photo"]  # kept for the reviewer

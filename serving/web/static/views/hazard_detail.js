@@ -69,6 +69,14 @@ function latestVerification(evidence) {
   return v ? { ...parsePayload(v), side_by_side_key: v.object_keys?.[0] ?? null } : null;
 }
 
+/** The verdict on the latest after photos: null while its check is still running (or none was made). */
+function currentVerdict(evidence) {
+  const after = [...evidence].reverse().find((e) => e.kind === "after_photo");
+  const v = [...evidence].reverse().find((e) => e.kind === "verification");
+  if (!v || (after && v.seq < after.seq)) return null;
+  return parsePayload(v)?.verdict ?? null;
+}
+
 function beforeAfter(evidence) {
   const before = evidence.find((e) => (e.kind === "before_photo" || e.kind === "snapshot") && e.object_keys?.length);
   const after = [...evidence].reverse().find((e) => e.kind === "after_photo" && e.object_keys?.length);
@@ -89,12 +97,19 @@ function beforeAfter(evidence) {
 }
 
 function verdictLine(v) {
-  return h("div.row.verdict", { "data-verdict": v.verdict },
-    h(`span.badge.verdict-${v.verdict}`, {}, tEnum("verdict", v.verdict)),
-    v.match_score !== undefined ? h("span", {}, `${t("hazard.match_score")} ${fmtPct(v.match_score)}`) : null,
-    v.inliers !== undefined ? h("span", {}, `${t("hazard.inliers")} ${v.inliers}`) : null,
-    v.hazard_score !== undefined && v.hazard_score !== null
-      ? h("span", {}, `${t("hazard.hazard_score")} ${Number(v.hazard_score).toFixed(2)}`) : null);
+  // Scores of a comparison that never registered (identical photo, featureless, unreadable) say nothing:
+  // the reasons say what happened instead.
+  const registered = Boolean(v.match_score) || Boolean(v.inliers);
+  const regions = v.regions_checked > 1 && v.regions_resolved !== null && v.regions_resolved !== undefined;
+  return h("div.verdict", { "data-verdict": v.verdict },
+    h("div.row",
+      h(`span.badge.verdict-${v.verdict}`, {}, tEnum("verdict", v.verdict)),
+      regions ? h("span.regions", {}, t("hazard.regions", { ok: v.regions_resolved, n: v.regions_checked })) : null,
+      registered ? h("span", {}, `${t("hazard.match_score")} ${fmtPct(v.match_score)}`) : null,
+      registered ? h("span", {}, `${t("hazard.inliers")} ${v.inliers}`) : null,
+      v.hazard_score !== undefined && v.hazard_score !== null
+        ? h("span", {}, `${t("hazard.hazard_score")} ${Number(v.hazard_score).toFixed(2)}`) : null),
+    v.reasons?.length ? h("ul.reasons.muted.small", v.reasons.map((r) => h("li", {}, r))) : null);
 }
 
 function timeline(evidence) {
@@ -190,8 +205,19 @@ function actions(hz, evidence, ctx, reload) {
   }
   if (hz.state === "rectified" && hasRole(me, "reviewer")) {
     const reason = h("input", { name: "reason", placeholder: t("common.reason") });
-    forms.push(h("div.inline", btn("approve", (e) => run(e.target, `${base}/review`,
-      { approve: true, reason: reason.value.trim() || null })),
+    // An automatic check that did not say "resolved": approving needs the reviewer's own look first.
+    const verdict = currentVerdict(evidence);
+    const doubtful = verdict !== "resolved";
+    const approve = btn("approve", (e) => run(e.target, `${base}/review`,
+      { approve: true, reason: reason.value.trim() || null }));
+    const checked = h("input", { type: "checkbox", id: "checked-on-site",
+      onchange: () => { approve.disabled = !checked.checked; } });
+    if (doubtful) approve.disabled = true;
+    forms.push(h("div.inline",
+      doubtful ? h("p.warn", { id: "review-warning" }, t("hazard.review_warning",
+        { verdict: verdict ? tEnum("verdict", verdict) : t("hazard.not_checked") })) : null,
+      doubtful ? h("label.check", checked, " ", t("hazard.checked_on_site")) : null,
+      approve,
     field(t("common.reason"), reason),
     btn("reject", (e) => {
       if (!reason.value.trim()) { msg.show(`${t("common.reason")}?`, "error"); reason.focus(); return; }
