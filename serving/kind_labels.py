@@ -21,7 +21,29 @@ _LABELS: dict[str, tuple[str, str]] = {  # kind: (zh, en)
     "manual.height": ("高处作业", "Work at height"),
     "manual.other": ("其他", "Other"),
 }
+_CLASSES: dict[str, tuple[str, str]] = {  # detector class names drawn on annotated images
+    "head": ("头部", "head"),
+    "helmet": ("安全帽", "helmet"),
+    "person": ("人员", "person"),
+    "vest": ("反光衣", "vest"),
+    "leak": ("泄漏", "leak"),
+    "stain": ("渍迹", "stain"),
+    "corrosion": ("腐蚀", "corrosion"),
+}
 _SENSOR_TIER = re.compile(r"^sensor\.tier(\d+)$")
+
+
+def drawn_label(name: str, lang: str) -> str:
+    """A finding kind or a detector class name as drawn on annotated images."""
+    if name in _CLASSES:
+        return _CLASSES[name][0 if lang == "zh" else 1]
+    return kind_label(name, lang)
+
+
+def label_characters() -> str:
+    """Every character the Chinese labels use (what the shipped font subset must hold)."""
+    texts = [zh for zh, _ in _LABELS.values()] + [zh for zh, _ in _CLASSES.values()] + ["气体浓度报警（级）"]
+    return "".join(sorted(set("".join(texts))))
 
 
 def kind_label(kind: str, lang: str) -> str:

@@ -105,6 +105,9 @@ class VisionSettings(_Section):
     # ppe_default.
     ppe_default: PpeRequirement = PpeRequirement()
     ppe_zones: dict[Annotated[str, Field(min_length=1, max_length=64)], PpeRequirement] = {}
+    # The words on annotated images (evidence photos and camera frames): "zh" draws 未戴安全帽 with the
+    # shipped CJK font, "en" draws "No helmet".
+    label_language: Literal["en", "zh"] = "en"
 
     def ppe_for(self, zone: str) -> PpeRequirement:
         return self.ppe_zones.get(zone, self.ppe_default)

@@ -101,7 +101,7 @@ class InspectTask:
         vision = c.settings.vision
         zones = {payload.zone, *(polygon.name for polygon in payload.polygons)}
         analysis = c.analyzer.analyze(image, frame_requirements(vision, zones), payload.tiling)
-        annotated = analysis.annotated(image)
+        annotated = analysis.annotated(image, vision.label_language)
         findings = demanded_findings(
             vision, analysis.findings, lambda f: zone_of_box(f.box, payload.polygons, payload.zone)
         )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from serving.kind_labels import drawn_label
 from vision.annotate import annotate
 from vision.detections import Detections, Finding
 from vision.onnx_detector import ModelError
@@ -70,11 +71,13 @@ class ImageAnalysis:
         )
         return ImageAnalysis(runs, self.inference_s)
 
-    def annotated(self, image: Image) -> Image:
-        """``image`` with every model's boxes and findings drawn on it."""
+    def annotated(self, image: Image, language: str = "en") -> Image:
+        """``image`` with every model's boxes and findings drawn on it, labelled in ``language``."""
         canvas = image
         for run in self.runs:
-            canvas = annotate(canvas, run.detections, list(run.findings))
+            canvas = annotate(
+                canvas, run.detections, list(run.findings), lambda name: drawn_label(name, language)
+            )
         return canvas
 
 

@@ -192,7 +192,8 @@ class PhotoPipeline:
                 )
             requirements = frame_requirements(self._c.settings.vision, (photo.zone,))
             reduced = self._c.analyzer.analyze(decoded.image, requirements)
-            annotated_key = self._store(encode_jpeg(reduced.annotated(decoded.image)), "image/jpeg")
+            drawn = reduced.annotated(decoded.image, self._c.settings.vision.label_language)
+            annotated_key = self._store(encode_jpeg(drawn), "image/jpeg")
             analysis = reduced.rescaled(decoded.scale_x, decoded.scale_y)  # boxes in the original's pixels
             observations = photo_observations(
                 photo, analysis, (photo.original_key, annotated_key), ctx.clock.now()

@@ -51,10 +51,11 @@ function show(root, detail, ctx, reload) {
 function facts(hz) {
   const rows = [
     [t("common.zone"), hz.zone], [t("common.area"), hz.area], [t("common.equipment"), hz.equipment_id],
-    [t("common.description"), hz.description ?? hz.title],
+    [t("common.description"), hz.description || kindLabel(hz.kind)],
     [t("hazard.risk"), hz.likelihood && hz.severity ? `${hz.likelihood} × ${hz.severity}` : null],
     [t("hazard.assignee"), hz.assignee],
-    [t("hazard.source"), hz.source_kind ? `${hz.source_kind} ${String(hz.source_id ?? "").slice(0, 12)}` : null],
+    [t("hazard.source"), hz.source_kind
+      ? `${tEnum("source", hz.source_kind)} ${String(hz.source_id ?? "").slice(0, 12)}` : null],
     [t("hazard.discovered"), fmtTime(hz.discovered_at ?? hz.created_at)],
     [t("hazard.respond_by"), fmtTime(hz.respond_by)], [t("hazard.fix_by"), fmtTime(hz.fix_by)],
     [t("hazard.closed_at"), hz.closed_at ? fmtTime(hz.closed_at) : null],
