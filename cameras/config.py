@@ -73,6 +73,9 @@ class CameraConfig(_Frozen):
     persistent_max_interval_s: float = Field(default=30.0, gt=0)
     open_timeout_s: float = Field(default=5.0, gt=0, le=120)
     read_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    # How long a new connection may wait for its first keyframe while packets keep arriving: cameras
+    # whose keyframes come every 8-10 s are common (an NVR's "smart" codec stretches the GOP further).
+    keyframe_timeout_s: float = Field(default=30.0, gt=0, le=300)
 
     @field_validator("url")
     @classmethod

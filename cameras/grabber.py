@@ -43,6 +43,7 @@ class PersistentGrabber:
         transport: Transport = Transport.TCP,
         open_timeout_s: float = 5.0,
         read_timeout_s: float = 5.0,
+        keyframe_timeout_s: float = 30.0,
         max_keyframe_age_s: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -50,6 +51,9 @@ class PersistentGrabber:
         self._transport = transport
         self._open_timeout_s = open_timeout_s
         self._read_timeout_s = read_timeout_s
+        # Waiting for a first keyframe is bounded separately: packets flowing (checked against the read
+        # timeout) mean the camera is there and its next keyframe is coming.
+        self._keyframe_timeout_s = max(keyframe_timeout_s, read_timeout_s)
         self._max_keyframe_age_s = max_keyframe_age_s
         self._clock = clock
         self._cond = threading.Condition()
@@ -104,8 +108,9 @@ class PersistentGrabber:
             container.close()
 
     def grab(self) -> DecodedFrame:
-        """The newest picture; waits up to the read timeout for a first keyframe."""
-        deadline = self._clock() + self._read_timeout_s
+        """The newest picture; waits up to the keyframe timeout for a first keyframe (while packets
+        keep arriving within the read timeout)."""
+        deadline = self._clock() + self._keyframe_timeout_s
         with self._cond:
             while True:
                 if self._error is not None:
@@ -121,7 +126,7 @@ class PersistentGrabber:
                     break
                 remaining = deadline - self._clock()
                 if remaining <= 0:
-                    raise StreamError(ErrorKind.TIMEOUT, f"no keyframe within {self._read_timeout_s:g}s")
+                    raise StreamError(ErrorKind.TIMEOUT, f"no keyframe within {self._keyframe_timeout_s:g}s")
                 self._cond.wait(min(remaining, 0.25))
             gop = list(self._gop)
         key = gop[0]
@@ -161,15 +166,16 @@ def grab_on_demand(
     transport: Transport = Transport.TCP,
     open_timeout_s: float = 5.0,
     read_timeout_s: float = 5.0,
+    keyframe_timeout_s: float = 30.0,
 ) -> tuple[DecodedFrame, StreamInfo]:
-    """Connect, decode the first complete keyframe, disconnect. Bounded by open + read timeouts."""
+    """Connect, decode the first complete keyframe, disconnect. Bounded by the open timeout, the read
+    timeout between packets and the keyframe timeout overall."""
     container, stream = open_container(
         url, transport=transport, open_timeout_s=open_timeout_s, read_timeout_s=read_timeout_s
     )
     try:
-        frame = first_keyframe(
-            access_units(container, stream), FrameDecoder(stream), url=url, timeout_s=read_timeout_s
-        )
+        wait = max(keyframe_timeout_s, read_timeout_s)
+        frame = first_keyframe(access_units(container, stream), FrameDecoder(stream), url=url, timeout_s=wait)
         return frame, stream_info(stream)
     finally:
         container.close()

@@ -95,6 +95,7 @@ class CameraWorker:
                 transport=cam.transport,
                 open_timeout_s=cam.open_timeout_s,
                 read_timeout_s=cam.read_timeout_s,
+                keyframe_timeout_s=cam.keyframe_timeout_s,
             )
             return frame
         if self._grabber is None or not self._grabber.alive:
@@ -104,6 +105,7 @@ class CameraWorker:
                 transport=cam.transport,
                 open_timeout_s=cam.open_timeout_s,
                 read_timeout_s=cam.read_timeout_s,
+                keyframe_timeout_s=cam.keyframe_timeout_s,
             )
             grabber.connect()
             self._grabber = grabber
