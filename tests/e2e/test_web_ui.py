@@ -530,4 +530,9 @@ def test_kpi_page_pools_ppe_compliance_over_people_in_both_languages(
             "83.3%"
         )
         expect(page.locator("#ppe-note")).to_contain_text("共识别 12 人次，其中 10 人次")
+        # The printable sheet downloads with the page's key, range and language.
+        with page.expect_download() as got:
+            page.locator("#sheet-pdf").click()
+        pdf = Path(got.value.path()).read_bytes()
+        assert pdf.startswith(b"%PDF") and got.value.suggested_filename.endswith(".pdf")
         context.close()

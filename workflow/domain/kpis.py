@@ -91,3 +91,56 @@ def compute_kpi_rows(
             )
         )
     return rows
+
+
+@dataclass(frozen=True, slots=True)
+class KpiSummary:
+    """A range's headline figures, combined the way the KPI page combines them: counts add up, rates are
+    pooled over what they are a rate of (never an average of the areas' or days' rates)."""
+
+    day_from: date
+    day_to: date
+    opened: int
+    closed: int
+    closed_within_deadline: int
+    overdue_last_day: int  # overdue on the range's last day
+    mean_hours_to_close: float | None  # over hazards closed
+    repeat_rate: float | None  # over hazards opened
+    ppe_compliant: int
+    ppe_checked: int
+
+    @property
+    def closure_rate(self) -> float | None:
+        return self.closed / self.opened if self.opened else None
+
+    @property
+    def closed_within_rate(self) -> float | None:
+        return self.closed_within_deadline / self.closed if self.closed else None
+
+    @property
+    def ppe_compliance_rate(self) -> float | None:
+        return self.ppe_compliant / self.ppe_checked if self.ppe_checked else None
+
+
+def summarize_kpis(rows: list[KpiRow], day_from: date, day_to: date) -> KpiSummary:
+    closed = sum(r.closed for r in rows)
+    opened = sum(r.opened for r in rows)
+    hours = [(r.mean_hours_to_close, r.closed) for r in rows if r.mean_hours_to_close is not None]
+    repeats = [(r.repeat_rate, r.opened) for r in rows if r.repeat_rate is not None]
+    return KpiSummary(
+        day_from=day_from,
+        day_to=day_to,
+        opened=opened,
+        closed=closed,
+        closed_within_deadline=sum(r.closed_within_deadline for r in rows),
+        overdue_last_day=sum(r.overdue for r in rows if r.day == day_to),
+        mean_hours_to_close=_weighted(hours),
+        repeat_rate=_weighted(repeats),
+        ppe_compliant=sum(r.ppe_compliant for r in rows),
+        ppe_checked=sum(r.ppe_checked for r in rows),
+    )
+
+
+def _weighted(pairs: list[tuple[float, int]]) -> float | None:
+    weight = sum(n for _, n in pairs)
+    return sum(v * n for v, n in pairs) / weight if weight else None

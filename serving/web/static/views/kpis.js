@@ -1,8 +1,8 @@
 // Daily KPI page: opened/closed bars, overdue and mean time to close, rate lines, summary and repeats.
-import { api } from "../api.js";
+import { api, download } from "../api.js";
 import { barChart, lineChart } from "../charts.js";
 import { clear, field, h } from "../dom.js";
-import { fmtPct, t } from "../i18n.js";
+import { fmtPct, lang, t } from "../i18n.js";
 import { errorBlock, loadGate } from "./common.js";
 
 const iso = (d) => d.toISOString().slice(0, 10);
@@ -46,7 +46,16 @@ export function render(root) {
   const area = h("input", { name: "area", placeholder: t("common.area") });
   const out = h("div", { id: "kpi-charts" });
   const repeats = h("div");
-  root.append(h("div.page-head", h("h1", {}, t("kpis.title"))),
+  // The printable sheet (PDF, PNG) of the same range and area, in the UI's language.
+  const sheet = (ext) => {
+    const q = new URLSearchParams({ from: from.value, to: to.value, lang: lang() === "zh-CN" ? "zh" : "en" });
+    if (area.value.trim()) q.set("area", area.value.trim());
+    download(`/kpis/sheet.${ext}?${q}`, `hazardeye-kpis-${from.value}-${to.value}.${ext}`)
+      .catch((err) => out.prepend(errorBlock(err)));
+  };
+  root.append(h("div.page-head", h("h1", {}, t("kpis.title")), h("div.toolbar",
+      h("button.link", { type: "button", id: "sheet-pdf", onclick: () => sheet("pdf") }, t("kpis.sheet_pdf")),
+      h("button.link", { type: "button", id: "sheet-png", onclick: () => sheet("png") }, "PNG"))),
     h("form.filters", { onsubmit: (e) => { e.preventDefault(); load(); } },
       field(t("kpis.from"), from), field(t("kpis.to"), to), area,
       h("button", { type: "submit" }, t("board.filter"))), out, repeats);
