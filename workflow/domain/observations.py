@@ -111,13 +111,19 @@ def check_not_future(moment: datetime, now: datetime, max_skew: timedelta, name:
 def dedup_key(obs: Observation) -> str:
     """Findings with the same key merge into one open hazard (30 snapshots → 1 hazard, 30 evidence).
 
-    Fixed sources (camera, sensor) merge per source; photos and manual reports merge per equipment
-    (or the zone when no equipment is named), because each photo has its own upload id.
+    Fixed sources (camera, sensor) merge per source. Photos and manual reports merge per equipment: the
+    same equipment id is the same place. A photo that names no equipment is a place of its own (five
+    photos of five scenes in one zone are five hazards, not one); a manual report without equipment
+    merges per zone, as an inspector's note about the zone.
     """
     if obs.source_kind in (SourceKind.CAMERA, SourceKind.SENSOR):
         anchor = f"{obs.source_kind.value}:{obs.source_id}"
+    elif obs.equipment_id:
+        anchor = f"equipment:{obs.equipment_id}"
+    elif obs.source_kind is SourceKind.PHOTO:
+        anchor = f"photo:{obs.source_id}"
     else:
-        anchor = f"equipment:{obs.equipment_id or '-'}"
+        anchor = "equipment:-"
     return f"{obs.kind}|{obs.zone}|{anchor}"
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from workflow.domain.clock import FakeClock
 from workflow.domain.errors import ClockSkew, InvalidInput, NotFound, Unauthorised
 from workflow.domain.lifecycle import HazardState
-from workflow.domain.observations import Observation
+from workflow.domain.observations import Observation, SourceKind
 from workflow.domain.permits import PermitRequest, PermitStatus, PermitType, PresenceCheck, PresenceVerdict
 from workflow.domain.roles import Actor, Role
 from workflow.domain.sensors import SensorDefinition, tiers_with_hysteresis
@@ -153,10 +153,13 @@ def test_users_and_api_keys(ctx: WorkflowContext) -> None:
 
 def test_kpis(ctx: WorkflowContext, clock: FakeClock, make_obs: ObsFactory, actors: dict[str, Actor]) -> None:
     day = clock.now().date()
-    hid = hz.ingest_observation(ctx, make_obs(1, clock.now(), zone="area-a")).hazard_id
+    # One photo: a bare head and three people with a helmet (camera frames count through their tallies,
+    # see test_ppe_compliance_kpi.py).
+    photo = {"source_kind": SourceKind.PHOTO, "source_id": "photo-1", "zone": "area-a"}
+    hid = hz.ingest_observation(ctx, make_obs(1, clock.now(), **photo)).hazard_id
     assert hid is not None
     for n in range(3):
-        hz.ingest_observation(ctx, make_obs(10 + n, clock.now(), kind="ppe.ok", zone="area-a"))
+        hz.ingest_observation(ctx, make_obs(10 + n, clock.now(), kind="ppe.ok", **photo))
     hz.register(ctx, hid, actors["insp"])
     hz.dispatch(ctx, hid, actors["eng"])
     hz.start(ctx, hid, actors["fixer"])

@@ -68,3 +68,23 @@ def test_verification_round_trip_and_bounds() -> None:
         VerificationOutcome(Verdict.RESOLVED, float("nan"))
     with pytest.raises(InvalidInput):
         VerificationOutcome(Verdict.RESOLVED, 0.9, -1)
+
+
+def test_photos_merge_only_when_they_name_the_same_equipment() -> None:
+    def photo(source: str, equipment: str | None, kind: SourceKind = SourceKind.PHOTO) -> Observation:
+        return Observation(observation_id=f"o-{source}", kind="ppe.no_helmet", confidence=0.9, zone="bay-2",
+                           source_kind=kind, source_id=source, observed_at=datetime(2026, 3, 2, tzinfo=UTC),
+                           equipment_id=equipment)  # fmt: skip
+
+    # Two photos of one zone without equipment: two places, two hazards.
+    assert dedup_key(photo("p1", None)) == "ppe.no_helmet|bay-2|photo:p1"
+    assert dedup_key(photo("p2", None)) == "ppe.no_helmet|bay-2|photo:p2"
+    # The same equipment is the same place, whichever photo shows it.
+    assert (
+        dedup_key(photo("p1", "P-101"))
+        == dedup_key(photo("p2", "P-101"))
+        == "ppe.no_helmet|bay-2|equipment:P-101"
+    )
+    # A report by hand without equipment is about the zone; a camera is its own place.
+    assert dedup_key(photo("r1", None, SourceKind.MANUAL)) == "ppe.no_helmet|bay-2|equipment:-"
+    assert dedup_key(photo("cam-4", None, SourceKind.CAMERA)) == "ppe.no_helmet|bay-2|camera:cam-4"
