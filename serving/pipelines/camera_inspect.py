@@ -121,7 +121,7 @@ class InspectTask:
                 observed_at=payload.captured_at,
                 evidence_keys=(payload.snapshot_key, self._crop(annotated, finding.box)),
                 box=finding.box,
-                description=f"{kind} seen by camera {payload.camera_id}",
+                # No description: the kind and the camera (its source) say it, in the reader's language.
             )
             for (kind, zone), finding in sorted(grouped.items())
             if sighting_key(kind, zone) in confirmed
