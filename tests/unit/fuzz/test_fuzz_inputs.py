@@ -11,6 +11,7 @@ import io
 import json
 import math
 import os
+import resource
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -206,7 +207,11 @@ def test_coverage_guided_fuzzing_of_the_intake_finds_no_crash(tmp_path: Path) ->
     (corpus / "seed.jpg").write_bytes(SEEDS[0])
     script = Path(__file__).with_name("atheris_intake.py")
     root = Path(__file__).resolve().parents[3]
-    options = ["-atheris_runs=20000", "-max_len=8192", f"-artifact_prefix={tmp_path}/"]
+    # libFuzzer's memory limit reads the peak RSS, which Linux carries across fork + exec: the child starts at
+    # this (large, long-running) pytest process's peak. Allow 1 GB above it.
+    inherited_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    options = ["-atheris_runs=20000", "-max_len=8192", f"-rss_limit_mb={inherited_mb + 1024}",
+               f"-artifact_prefix={tmp_path}/"]  # fmt: skip
     run = subprocess.run(
         [sys.executable, str(script), *options, str(corpus)], cwd=root, capture_output=True, text=True,
         timeout=240, env={**os.environ, "PYTHONPATH": str(root)},
