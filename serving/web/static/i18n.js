@@ -511,6 +511,34 @@ let current = (() => {
   return (navigator.language || "en").toLowerCase().startsWith("zh") ? "zh-CN" : "en";
 })();
 
+// The before/after matcher explains itself in English (server text); the Chinese UI words it from these.
+const REASONS_ZH = [
+  [/^after photo is identical to the before photo$/, () => "整改后照片与整改前照片完全相同"],
+  [/^(before|after) photo is blank or featureless \((\d+) keypoints\)$/,
+    (m) => `${m[1] === "before" ? "整改前" : "整改后"}照片空白或缺少特征（${m[2]} 个特征点）`],
+  [/^different scene: same-scene score ([\d.]+), (\d+) inliers$/, (m) => `不是同一场景：场景一致度 ${m[1]}，内点 ${m[2]} 个`],
+  [/^weak match: same-scene score (.+) \((\d+) inliers\)$/, (m) => `匹配较弱：场景一致度 ${m[1]}（内点 ${m[2]} 个）`],
+  [/^after photo shows only (\d+%) of the hazard box$/, (m) => `整改后照片只拍到隐患区域的 ${m[1]}`],
+  [/^surroundings do not agree after registration \(similarity ([\d.]+)\)$/, (m) => `配准后周边区域不一致（相似度 ${m[1]}）`],
+  [/^detector still finds the hazard \(confidence ([\d.]+)\)$/, (m) => `检测器仍发现该隐患（置信度 ${m[1]}）`],
+  [/^hazard region changed while its surroundings did not \((.+)\)$/, (m) => `隐患区域已变化而周边未变（${m[1]}）`],
+  [/^hazard region looks unchanged \((.+)\)$/, (m) => `隐患区域看起来没有变化（${m[1]}）`],
+  [/^hazard region change is ambiguous \((.+)\)$/, (m) => `隐患区域变化不明确（${m[1]}）`],
+  [/^only the first (\d+) of (\d+) detections were checked$/, (m) => `只核对了前 ${m[1]} 处（共检测到 ${m[2]} 处）`],
+  [/^before photo unavailable: (.+)$/, (m) => `整改前照片不可用：${m[1]}`],
+  [/^no before photo with a hazard box to compare with$/, () => "没有带隐患框的整改前照片可供比对"],
+];
+
+/** A verification reason in the UI's language (unknown ones are shown as the server wrote them). */
+export function reasonText(text) {
+  if (current !== "zh-CN") return text;
+  for (const [pattern, words] of REASONS_ZH) {
+    const match = pattern.exec(text);
+    if (match) return words(match);
+  }
+  return text;
+}
+
 export function lang() {
   return current;
 }

@@ -2,7 +2,7 @@
 // transition buttons that the hazard's state and the user's role allow.
 import { api, objectUrl } from "../api.js";
 import { asyncImg, clear, field, h, messageBox } from "../dom.js";
-import { fmtPct, fmtTime, t, tEnum } from "../i18n.js";
+import { fmtPct, fmtTime, reasonText, t, tEnum } from "../i18n.js";
 import { errorBlock, errorText, hasRole, levelBadge, loadGate, stateBadge } from "./common.js";
 import { kindLabel } from "./board.js";
 
@@ -110,7 +110,7 @@ function verdictLine(v) {
       registered ? h("span", {}, `${t("hazard.inliers")} ${v.inliers}`) : null,
       v.hazard_score !== undefined && v.hazard_score !== null
         ? h("span", {}, `${t("hazard.hazard_score")} ${Number(v.hazard_score).toFixed(2)}`) : null),
-    v.reasons?.length ? h("ul.reasons.muted.small", v.reasons.map((r) => h("li", {}, r))) : null);
+    v.reasons?.length ? h("ul.reasons.muted.small", v.reasons.map((r) => h("li", {}, reasonText(r)))) : null);
 }
 
 function timeline(evidence) {
