@@ -487,29 +487,13 @@ def test_camera_grid_shows_latest_snapshot_and_health(browser: Browser, tmp_path
 
 
 def _seed_ppe_people(db: Path) -> None:
-    """Photo observations straight into the service's database: gate-3 (area north) 9 people with a helmet
-    and 1 without, dock-1 (area south) 1 and 1."""
-    from datetime import UTC, datetime, timedelta
-
-    from workflow.domain.observations import PPE_OK_KIND, Observation, SourceKind
-    from workflow.domain.roles import SYSTEM
+    """``seed_ppe_people`` straight into the service's database."""
+    from tests.support.workflow_seeds import seed_ppe_people
     from workflow.persistence.engine import make_engine, make_session_factory
     from workflow.services.context import WorkflowContext
-    from workflow.services.hazards import ingest_observations
-    from workflow.services.zones import Zone, upsert_zone
 
     engine = make_engine(f"sqlite:///{db}")
-    ctx = WorkflowContext(make_session_factory(engine))
-    at = datetime.now(UTC) - timedelta(minutes=5)
-    for zone, area, ok, bare in (("gate-3", "north", 9, 1), ("dock-1", "south", 1, 1)):
-        upsert_zone(ctx, Zone(zone, zone, area, frozenset()), SYSTEM)
-        kinds = [PPE_OK_KIND] * ok + ["ppe.no_helmet"] * bare
-        ingest_observations(ctx, [
-            Observation(observation_id=f"photo:{zone}:{i}", kind=kind, confidence=0.9, zone=zone,
-                        source_kind=SourceKind.PHOTO, source_id=f"p-{zone}", observed_at=at,
-                        equipment_id=f"eq-{zone}")
-            for i, kind in enumerate(kinds)
-        ])  # fmt: skip
+    seed_ppe_people(WorkflowContext(make_session_factory(engine)))
     engine.dispose()
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from tests.integration.workflow.conftest import ObsFactory
 from tests.support.race import race
+from tests.support.workflow_seeds import new_photo
 from workflow.domain.clock import FakeClock
 from workflow.domain.errors import DomainError
 from workflow.domain.evidence import Verdict, VerificationOutcome
@@ -29,7 +30,7 @@ from workflow.services import permits as pm
 from workflow.services import sensors as sn
 from workflow.services.audit import verify_audit_chain
 from workflow.services.context import WorkflowContext
-from workflow.services.photos import NewPhoto, record_upload
+from workflow.services.photos import record_upload
 from workflow.services.queries import hazard_detail
 from workflow.services.users import create_user
 from workflow.services.zones import Zone, upsert_zone
@@ -188,23 +189,15 @@ def test_raced_sensor_readings_users_and_zones_all_land(
     assert verify_audit_chain(ctx).ok
 
 
-def _photo(n: int) -> NewPhoto:
-    return NewPhoto(
-        photo_id=f"{n:064x}", upload_sha256=f"{n:064x}", original_key=f"{n:064x}", media_type="image/jpeg",
-        width=640, height=480, taken_at=None, gps_lat=None, gps_lon=None, zone="z1", area=None,
-        equipment_id=None, description=None, uploaded_by="insp",
-    )  # fmt: skip
-
-
 def test_raced_uploads_without_a_key_are_all_recorded_and_a_repeated_one_once(ctx: WorkflowContext) -> None:
     created: list[bool] = []
     outcomes = race(
-        [(lambda n=n: created.append(record_upload(ctx, _photo(n), None)[1])) for n in range(WRITERS)]
+        [(lambda n=n: created.append(record_upload(ctx, new_photo(n), None)[1])) for n in range(WRITERS)]
     )
     assert outcomes == [None] * WRITERS, outcomes
     assert created == [True] * WRITERS
     same: list[bool] = []
-    outcomes = race([(lambda: same.append(record_upload(ctx, _photo(99), None)[1]))] * WRITERS)
+    outcomes = race([(lambda: same.append(record_upload(ctx, new_photo(99), None)[1]))] * WRITERS)
     assert outcomes == [None] * WRITERS, outcomes
     assert sorted(same) == [False] * (WRITERS - 1) + [True]
     with ctx.uow() as uow:

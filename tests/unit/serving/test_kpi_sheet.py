@@ -7,7 +7,6 @@ import io
 import shutil
 import subprocess
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -15,28 +14,14 @@ import pytest
 from PIL import Image
 
 from tests.support.api import ApiHarness, api_harness, embedded_settings
-from workflow.domain.observations import PPE_OK_KIND, Observation, SourceKind
-from workflow.domain.roles import SYSTEM, Role
-from workflow.services.hazards import ingest_observations
-from workflow.services.zones import Zone, upsert_zone
+from tests.support.workflow_seeds import seed_ppe_people
+from workflow.domain.roles import Role
 
 
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[ApiHarness]:
     with api_harness(embedded_settings(tmp_path)) as harness:
-        ctx = harness.container.workflow
-        at = datetime.now(UTC) - timedelta(minutes=5)
-        # gate-3 (area north): 9 people with a helmet, 1 without; dock-1 (south): 1 and 1. Each bare head
-        # opens one hazard (its own equipment): 2 opened. Pooled PPE: 10 of 12 = 83.3 %.
-        for zone, area, ok, bare in (("gate-3", "north", 9, 1), ("dock-1", "south", 1, 1)):
-            upsert_zone(ctx, Zone(zone, zone, area, frozenset()), SYSTEM)
-            kinds = [PPE_OK_KIND] * ok + ["ppe.no_helmet"] * bare
-            ingest_observations(ctx, [
-                Observation(observation_id=f"photo:{zone}:{i}", kind=kind, confidence=0.9, zone=zone,
-                            source_kind=SourceKind.PHOTO, source_id=f"p-{zone}", observed_at=at,
-                            equipment_id=f"eq-{zone}")
-                for i, kind in enumerate(kinds)
-            ])  # fmt: skip
+        seed_ppe_people(harness.container.workflow)  # 2 hazards opened, PPE 10 of 12 people
         yield harness
 
 
