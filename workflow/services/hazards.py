@@ -88,6 +88,8 @@ class _Target:
     last_seen: datetime
     repeat_flag: bool
     evidence_added: int = 0
+    # One evidence item per image: findings of one photo that land here share the first one's item.
+    items: dict[tuple[str, ...], _Plan] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -97,6 +99,8 @@ class _Plan:
     area: str = ""
     target: _Target | None = None
     stored_hazard_id: int | None = None  # a duplicate of an observation stored before this batch
+    evidence_owner: bool = False  # writes the evidence item (its own box and its companions')
+    companions: list[Observation] = field(default_factory=list)
 
     @property
     def hazard_id(self) -> int | None:
@@ -188,8 +192,15 @@ def _plan(uow: UnitOfWork, ctx: WorkflowContext, batch: Sequence[Observation], n
             plan.status, target = IngestStatus.CREATED, _Target(None, rkey, obs.observed_at, False)
             open_by_key[key] = target
         target.last_seen = max(target.last_seen, obs.observed_at)
-        target.evidence_added += 1
         plan.target = target
+        owner = target.items.get(obs.evidence_keys) if obs.evidence_keys else None
+        if owner is not None:
+            owner.companions.append(obs)
+            continue
+        plan.evidence_owner = True
+        target.evidence_added += 1
+        if obs.evidence_keys:
+            target.items[obs.evidence_keys] = plan
     return plans
 
 
@@ -334,16 +345,40 @@ def _write(uow: UnitOfWork, ctx: WorkflowContext, plan: _Plan, now: datetime, ro
     )
     if target is None or hazard is None:
         return
+    if plan.evidence_owner:
+        _write_evidence(uow, plan, target, hazard, rows)
+    uow.repo.append_audit(
+        now,
+        reporter,
+        f"observation.{plan.status.value}",
+        "hazard",
+        str(hazard.id),
+        canonical_payload({"observation_id": obs.observation_id, "kind": obs.kind}),
+        defer=True,
+    )
+
+
+def _box_text(box: tuple[float, float, float, float]) -> str:
+    return ",".join(f"{v:g}" for v in box)
+
+
+def _write_evidence(uow: UnitOfWork, plan: _Plan, target: _Target, hazard: HazardRow, rows: _Rows) -> None:
+    """The evidence item of one image: every box the batch found there for this hazard (``box`` is the
+    first, ``boxes`` all of them when there are several)."""
+    obs = plan.obs
     target.evidence_added -= 1  # counts down to 0: the evidence numbers still to hand out
     kind = _FIRST_EVIDENCE.get(obs.source_kind, EvidenceKind.BEFORE_PHOTO)
-    payload = canonical_payload(
-        {
-            "confidence": float(obs.confidence),
-            "box": ",".join(f"{v:g}" for v in obs.box) if obs.box else None,
-            "description": obs.description,
-            "reported_by": obs.reported_by,
-        }
-    )
+    seen = (obs, *plan.companions)
+    data: dict[str, str | int | float | bool | None] = {
+        "confidence": max(float(o.confidence) for o in seen),
+        "box": _box_text(obs.box) if obs.box else None,
+        "description": obs.description,
+        "reported_by": obs.reported_by,
+    }
+    if len(seen) > 1:
+        data["detections"] = len(seen)
+        data["boxes"] = ";".join(_box_text(o.box) for o in seen if o.box)
+    payload = canonical_payload(data)
     rows.evidence.append(
         uow.repo.new_evidence(
             hazard.id,
@@ -357,15 +392,6 @@ def _write(uow: UnitOfWork, ctx: WorkflowContext, plan: _Plan, now: datetime, ro
         )
     )
     rows.evidence_objects += uow.repo.object_refs(hazard.id, obs.evidence_keys)
-    uow.repo.append_audit(
-        now,
-        reporter,
-        f"observation.{plan.status.value}",
-        "hazard",
-        str(hazard.id),
-        canonical_payload({"observation_id": obs.observation_id, "kind": obs.kind}),
-        defer=True,
-    )
 
 
 def _step(

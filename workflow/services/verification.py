@@ -67,8 +67,8 @@ def verification_subject(ctx: WorkflowContext, hazard_id: int) -> VerificationSu
         )
         targets: dict[tuple[str, Box], None] = {}
         for row in uow.session.scalars(stmt):
-            keys, box = json.loads(row.object_keys), _box_of(row.payload)
-            if keys and box is not None:
+            keys = json.loads(row.object_keys)
+            for box in _boxes_of(row.payload) if keys else ():
                 targets.setdefault((str(keys[0]), box), None)
         found = [BeforeTarget(key, box) for key, box in targets]
         return VerificationSubject(
@@ -81,18 +81,23 @@ def verification_subject(ctx: WorkflowContext, hazard_id: int) -> VerificationSu
         )
 
 
-def _box_of(payload: str | None) -> Box | None:
-    """Observation evidence stores the box as "x1,y1,x2,y2" in its payload (see ingest)."""
+def _boxes_of(payload: str | None) -> list[Box]:
+    """Observation evidence stores its boxes as "x1,y1,x2,y2" (``box``), several of one image joined by
+    ";" (``boxes``), in its payload (see ingest)."""
     if not payload:
-        return None
-    text = json.loads(payload).get("box")
+        return []
+    data = json.loads(payload)
+    text = data.get("boxes") or data.get("box")
     if not isinstance(text, str):
-        return None
-    try:
-        x1, y1, x2, y2 = (float(v) for v in text.split(","))
-    except ValueError:
-        return None
-    return (x1, y1, x2, y2)
+        return []
+    boxes: list[Box] = []
+    for part in text.split(";"):
+        try:
+            x1, y1, x2, y2 = (float(v) for v in part.split(","))
+        except ValueError:
+            continue
+        boxes.append((x1, y1, x2, y2))
+    return boxes
 
 
 @retry_races

@@ -3,6 +3,7 @@ decisions as one-by-one intake, evidence numbered without gaps, the audit chain 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -23,6 +24,7 @@ from workflow.services.audit import verify_audit_chain
 from workflow.services.context import WorkflowContext
 from workflow.services.queries import hazard_detail
 from workflow.services.users import create_user
+from workflow.services.verification import verification_subject
 
 ObsFactory = Callable[..., Observation]
 LEAK = {"kind": "leak.leak", "source_kind": SourceKind.PHOTO, "equipment_id": "FL-7"}
@@ -222,4 +224,43 @@ def test_the_same_batch_racing_itself_is_stored_once(
     assert statuses == [("created",), ("duplicate",)]
     assert [r.hazard_id for r in outcomes[0]] == [r.hazard_id for r in outcomes[1]]
     assert _count(ctx, HazardRow) == 5 and _count(ctx, ObservationRow) == 5 and _count(ctx, EvidenceRow) == 5
+    assert verify_audit_chain(ctx).ok
+
+
+def test_findings_of_one_photo_are_one_evidence_item_with_every_box(
+    ctx: WorkflowContext, clock: FakeClock, make_obs: ObsFactory
+) -> None:
+    """Three bare heads in one photo are one evidence item listing the three boxes; another image of the
+    same hazard (a camera crop per box) is an item of its own; verification re-checks all four boxes."""
+    now = clock.now()
+    photo = {"source_kind": SourceKind.PHOTO, "source_id": "up1"}
+    pair = ("orig.jpg", "drawn.jpg")
+    batch = [
+        make_obs(1, now, confidence=0.5, box=(10.0, 10.0, 20.0, 20.0), evidence_keys=pair, **photo),
+        make_obs(2, now, confidence=0.8, box=(30.5, 10.0, 40.0, 20.0), evidence_keys=pair, **photo),
+        make_obs(3, now, confidence=0.6, box=(50.0, 10.0, 60.0, 20.0), evidence_keys=pair, **photo),
+        make_obs(4, now, confidence=0.7, box=(1.0, 2.0, 3.0, 4.0), evidence_keys=("x.jpg",), **photo),
+    ]
+    results = hz.ingest_observations(ctx, batch)
+    assert [r.status for r in results] == [IngestStatus.CREATED] + [IngestStatus.APPENDED] * 3
+    hid = results[0].hazard_id
+    assert hid is not None and {r.hazard_id for r in results} == {hid}
+    detail = hazard_detail(ctx, hid)
+    assert detail.hazard.evidence_count == 2
+    assert [(e.seq, e.object_keys) for e in detail.evidence] == [(1, pair), (2, ("x.jpg",))]
+    first = json.loads(detail.evidence[0].payload or "{}")
+    assert first["detections"] == 3 and first["confidence"] == 0.8
+    assert first["box"] == "10,10,20,20"
+    assert first["boxes"] == "10,10,20,20;30.5,10,40,20;50,10,60,20"
+    single = json.loads(detail.evidence[1].payload or "{}")
+    assert "boxes" not in single and "detections" not in single and single["box"] == "1,2,3,4"
+    # Every observation is still on record, linked to the hazard.
+    assert _count(ctx, ObservationRow) == 4
+    subject = verification_subject(ctx, hid)
+    assert [(t.before_key, t.box) for t in subject.targets] == [
+        ("orig.jpg", (10.0, 10.0, 20.0, 20.0)),
+        ("orig.jpg", (30.5, 10.0, 40.0, 20.0)),
+        ("orig.jpg", (50.0, 10.0, 60.0, 20.0)),
+        ("x.jpg", (1.0, 2.0, 3.0, 4.0)),
+    ]
     assert verify_audit_chain(ctx).ok

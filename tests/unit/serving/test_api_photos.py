@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -103,8 +104,15 @@ def test_upload_files_hazards_with_the_photo_as_evidence(h: ApiHarness) -> None:
     assert isinstance(evidence, list) and evidence
     assert all(e["object_keys"] == [body["original_key"], body["annotated_key"]] for e in evidence)
     assert evidence[0]["by"] == "inspector-user"
-    # One hazard per kind and equipment: every bare head is a piece of evidence on it.
-    assert len(evidence) == len(body["findings"])
+    # One hazard per kind and equipment, one evidence item per photo: its three bare heads are boxes of
+    # that one item (drawn on the annotated image), not three copies of the same photo pair.
+    assert len(body["findings"]) == 3
+    assert len(evidence) == 1 and detail["hazard"]["evidence_count"] == 1
+    stored = evidence[0]["payload"]
+    payload = json.loads(stored) if isinstance(stored, str) else stored
+    assert payload["detections"] == 3
+    assert payload["boxes"].count(";") == 2
+    assert payload["confidence"] == pytest.approx(max(f["confidence"] for f in body["findings"]), abs=1e-4)
 
     # Compliant people count towards the PPE compliance KPI (ppe.ok observations, no hazards).
     ok = _count(h, select(func.count()).where(ObservationRow.kind == PPE_OK_KIND))
@@ -123,7 +131,8 @@ def test_replay_by_content_and_by_idempotency_key_returns_the_same_result(h: Api
     assert _json(again) == first
     hazard_id = first["hazards"][0]["hazard_id"]
     detail = _json(h.client.get(f"/api/v1/hazards/{hazard_id}", headers=h.auth(Role.INSPECTOR)))
-    assert detail["hazard"]["evidence_count"] == len(first["findings"])
+    # The replay adds nothing: still the first upload's one item for its photo (three boxes in it).
+    assert len(first["findings"]) == 3 and detail["hazard"]["evidence_count"] == 1
 
     other = HELMETS_ONLY.read_bytes()
     keyed = upload(h, other, key="phone-42-upload-7")

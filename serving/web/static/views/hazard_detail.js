@@ -130,8 +130,8 @@ function payloadView(payload) {
   if (!payload) return null;
   if (payload.text) return h("p", {}, payload.text);
   if (payload.override_reason) return h("p", {}, `${t("hazard.override_reason")}: ${payload.override_reason}`);
-  // Words, not raw fields: the box is drawn on the evidence image, so its coordinates are left out.
-  const parts = Object.entries(payload).filter(([k, v]) => v !== null && v !== "" && k !== "box")
+  // Words, not raw fields: the boxes are drawn on the evidence image, so their coordinates are left out.
+  const parts = Object.entries(payload).filter(([k, v]) => v !== null && v !== "" && k !== "box" && k !== "boxes")
     .map(([k, v]) => `${t(`payload.${k}`) === `payload.${k}` ? k : t(`payload.${k}`)}: ${fmtPayloadValue(k, v)}`)
     .filter((x) => !x.endsWith(": "));
   if (Array.isArray(payload.findings)) {
