@@ -337,6 +337,9 @@ def test_live_alert_appears_without_reload_and_can_be_acknowledged(page: Page, s
     service.call("POST", "/api/v1/sensors/cl2-1/readings", role="inspector", body={"value": 5.0})
     card = page.locator("#alert-list [data-alert]").first
     expect(card).to_contain_text("zone-gas", timeout=10_000)
+    # Worded from the alert's fields (the stored list replaces the stream's bare message within a poll).
+    worded = "Sensor cl2-1: tier 1 → 3, reading 5 ppm"
+    expect(card.locator(".alert-text")).to_have_text(worded, timeout=10_000)
     expect(page.locator("#alert-count")).to_have_text("1", timeout=20_000)  # counted on the navigation
     card.locator("[data-action=ack]").click()
     expect(page.locator("#alert-list [data-alert]")).to_have_count(0)
@@ -480,6 +483,16 @@ def test_camera_grid_shows_latest_snapshot_and_health(browser: Browser, tmp_path
                 expect(gate.locator(".snapshot img")).to_have_count(0)
                 expect(gate).not_to_have_attribute("data-state", "streaming", timeout=30_000)
                 expect(gate.locator(".warn")).not_to_be_empty()  # its last error is shown
+                # In Chinese the cause is worded, not the stream library's English (nothing listens: refused),
+                # and the outage is a stored alert once the 10 s grace has passed, worded from its fields.
+                pg.locator("#lang").click()
+                expect(gate.locator(".cam-error")).to_have_text("连接被拒绝", timeout=10_000)
+                pg.goto(f"{svc.base}/#/alerts")
+                offline = pg.locator("#alert-list [data-alert] .alert-text", has_text="gate")
+                expect(offline.first).to_have_text("摄像头 gate 视频流中断：连接被拒绝", timeout=60_000)
+                expect(pg.locator("#alert-list [data-alert]").first.locator("details summary")).to_have_text(
+                    "技术细节"
+                )
             finally:
                 context.close()
     finally:

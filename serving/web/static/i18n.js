@@ -154,6 +154,22 @@ const en = {
   "alerts.live": "Live",
   "alerts.polling": "Polling",
   "alerts.tier": "Tier {n}",
+  "alerts.details": "Technical details",
+  "alertmsg.camera.offline": "Camera {camera} lost its stream: {cause}",
+  "alertmsg.camera.back": "Camera {camera} is streaming again",
+  "alertmsg.sensor.tier": "Sensor {sensor}: tier {from} → {to}, reading {value}",
+  "alertmsg.sensor.stale": "Sensor {sensor} has sent no reading for too long",
+  "camcause.refused": "connection refused",
+  "camcause.not_found": "no stream at this path",
+  "camcause.unauthorized": "login refused (user or password)",
+  "camcause.timeout": "no answer in time",
+  "camcause.no_video": "no video in the stream",
+  "camcause.decode": "the video could not be decoded",
+  "camcause.ended": "the stream ended",
+  "camcause.other": "stream error",
+  "camcause.black": "black picture",
+  "camcause.frozen": "frozen picture",
+  "camcause.decode_error": "corrupt frames",
   "kpis.title": "Daily KPIs",
   "kpis.from": "From",
   "kpis.to": "To",
@@ -406,6 +422,22 @@ const zh = {
   "alerts.live": "实时",
   "alerts.polling": "轮询",
   "alerts.tier": "{n} 级",
+  "alerts.details": "技术细节",
+  "alertmsg.camera.offline": "摄像头 {camera} 视频流中断：{cause}",
+  "alertmsg.camera.back": "摄像头 {camera} 已恢复视频流",
+  "alertmsg.sensor.tier": "传感器 {sensor}：报警级别 {from} → {to}，读数 {value}",
+  "alertmsg.sensor.stale": "传感器 {sensor} 长时间无数据",
+  "camcause.refused": "连接被拒绝",
+  "camcause.not_found": "该路径下没有视频流",
+  "camcause.unauthorized": "登录被拒绝（用户名或密码）",
+  "camcause.timeout": "响应超时",
+  "camcause.no_video": "流中没有视频",
+  "camcause.decode": "视频无法解码",
+  "camcause.ended": "视频流已结束",
+  "camcause.other": "视频流错误",
+  "camcause.black": "黑屏",
+  "camcause.frozen": "画面冻结",
+  "camcause.decode_error": "帧损坏",
   "kpis.title": "每日指标",
   "kpis.from": "起始",
   "kpis.to": "截止",
@@ -539,6 +571,16 @@ export function reasonText(text) {
     if (match) return words(match);
   }
   return text;
+}
+
+// Camera errors and frame checks name their cause by a code (``cameras.stream.ErrorKind`` and
+// ``cameras.quality.QualityFlag`` values) ahead of the technical detail: the UI words the code.
+const CAMERA_CAUSE = /(?:^|[\s(,])(refused|not_found|unauthorized|timeout|no_video|decode_error|decode|ended|black|frozen|other)(?=:|,|\)|$)/;
+
+/** The cause of a camera failure in the UI's language, or null when the text names no known cause. */
+export function cameraCause(text) {
+  const match = CAMERA_CAUSE.exec(String(text ?? ""));
+  return match ? t(`camcause.${match[1]}`) : null;
 }
 
 export function lang() {

@@ -2,8 +2,27 @@
 // poll of GET /alerts every 5 s as the fallback and the source of truth for acknowledgements.
 import { api, getKey } from "../api.js";
 import { clear, h } from "../dom.js";
-import { fmtTime, t, tEnum } from "../i18n.js";
+import { cameraCause, fmtTime, lang, t, tEnum } from "../i18n.js";
 import { errorBlock, errorText } from "./common.js";
+
+// The server's message is English detail; the line a person reads is worded here from the alert's fields.
+const SENSOR_UNIT = / at [-+\d.e]+ (.+)$/; // "tier 1 → 2 at 31.5 ppm": the unit is only in the message
+
+export function alertText(a) {
+  const camera = a.camera_id ?? /^camera (\S+):/.exec(a.message ?? "")?.[1] ?? ""; // stream items: message only
+  if (a.kind === "camera.offline") {
+    const detail = /\((.*)\)$/.exec(a.message ?? "")?.[1] ?? a.message;
+    return t("alertmsg.camera.offline", { camera, cause: cameraCause(detail) ?? t("camcause.other") });
+  }
+  if (a.kind === "camera.back") return t("alertmsg.camera.back", { camera });
+  if (a.kind === "sensor.tier" && a.sensor_id) {
+    const unit = SENSOR_UNIT.exec(a.message ?? "")?.[1] ?? "";
+    const value = a.value === null || a.value === undefined ? "—" : `${a.value} ${unit}`.trim();
+    return t("alertmsg.sensor.tier", { sensor: a.sensor_id, from: a.previous_tier ?? 0, to: a.tier, value });
+  }
+  if (a.kind === "sensor.stale" && a.sensor_id) return t("alertmsg.sensor.stale", { sensor: a.sensor_id });
+  return a.message || [a.sensor_id, a.value].filter((x) => x != null).join(" · ");
+}
 
 export function render(root) {
   const list = h("div.alert-list", { id: "alert-list" });
@@ -29,7 +48,8 @@ export function render(root) {
       h("div.row", h("strong", {}, tEnum("alertkind", a.kind)),
         tier !== undefined && tier !== null ? h("span.badge", {}, t("alerts.tier", { n: tier })) : null,
         h("span.muted.small", {}, fmtTime(a.at ?? a.created_at))),
-      h("div", {}, a.message || [a.sensor_id, a.value].filter((x) => x != null).join(" · ")),
+      h("div.alert-text", {}, alertText(a)),
+      a.message && lang() !== "en" ? h("details.muted.small", h("summary", {}, t("alerts.details")), a.message) : null,
       a.zone ? h("div.muted.small", {}, `${t("common.zone")}: ${a.zone}`) : null,
       a.hazard_id ? h("a", { href: `#/hazards/${a.hazard_id}` }, `#${a.hazard_id}`) : null,
       isAcked(a) ? h("span.muted.small", {}, t("alerts.acked"))

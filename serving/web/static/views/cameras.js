@@ -1,7 +1,7 @@
 // Camera grid: latest snapshot (fetched with the bearer header) and health state, refreshed every 10 s.
 import { api, freshBlobUrl } from "../api.js";
 import { clear, h } from "../dom.js";
-import { fmtTime, t, tEnum } from "../i18n.js";
+import { cameraCause, fmtTime, lang, t, tEnum } from "../i18n.js";
 import { errorBlock, findingLabel, loadGate } from "./common.js";
 
 export function render(root) {
@@ -47,7 +47,8 @@ export function render(root) {
       h("div.row", h("strong", {}, cam.name || cam.id),
         h(`span.badge.cam-${cam.state}`, {}, tEnum("cam", cam.state))),
       h("div.muted.small", {}, `${t("common.zone")}: ${cam.zone ?? "—"} · ${t("cameras.last_frame")}: ${fmtTime(cam.last_frame_at)}`),
-      cam.last_error ? h("div.small.warn", {}, cam.last_error) : null,
+      cam.last_error ? h("div.small.warn.cam-error", { title: cam.last_error },
+        lang() === "en" ? cam.last_error : cameraCause(cam.last_error) ?? cam.last_error) : null,
       findings.length ? h("div.small", {}, `${t("cameras.findings")}: ${findings
         .map((f) => findingLabel(f.kind ?? f)).join(", ")}`) : null);
   }
