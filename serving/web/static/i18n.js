@@ -573,6 +573,27 @@ export function reasonText(text) {
   return text;
 }
 
+// Server alert messages without fields of their own to word them from (permits, escalations).
+const ALERTS_ZH = [
+  [/^permit (\d+) requires (\d+) people( including a watcher)?; cameras see (\d+)$/,
+    (m) => `作业许可 ${m[1]} 要求现场 ${m[2]} 人${m[3] ? "（含监护人）" : ""}；摄像头看到 ${m[4]} 人`],
+  [/^permit ([\d, ]+) allows (\d+) people; cameras see (\d+)$/,
+    (m) => `作业许可 ${m[1]} 允许 ${m[2]} 人；摄像头看到 ${m[3]} 人`],
+  [/^permit (\d+) expired and was suspended$/, (m) => `作业许可 ${m[1]} 已过期并被暂停`],
+  [/^hazard (\d+) overdue: escalated to level (\d+) \((.*)\)$/,
+    (m) => `隐患 ${m[1]} 逾期：已升级到第 ${m[2]} 级（${m[3]}）`],
+];
+
+/** An alert message in the UI's language where it has a known form (others as the server wrote them). */
+export function alertMessageText(text) {
+  if (current !== "zh-CN") return text;
+  for (const [pattern, words] of ALERTS_ZH) {
+    const match = pattern.exec(text);
+    if (match) return words(match);
+  }
+  return text;
+}
+
 // Camera errors and frame checks name their cause by a code (``cameras.stream.ErrorKind`` and
 // ``cameras.quality.QualityFlag`` values) ahead of the technical detail: the UI words the code.
 const CAMERA_CAUSE = /(?:^|[\s(,])(refused|not_found|unauthorized|timeout|no_video|decode_error|decode|ended|black|frozen|other)(?=:|,|\)|$)/;

@@ -2,7 +2,7 @@
 // poll of GET /alerts every 5 s as the fallback and the source of truth for acknowledgements.
 import { api, getKey } from "../api.js";
 import { clear, h } from "../dom.js";
-import { cameraCause, fmtTime, lang, t, tEnum } from "../i18n.js";
+import { alertMessageText, cameraCause, fmtTime, lang, t, tEnum } from "../i18n.js";
 import { errorBlock, errorText } from "./common.js";
 
 // The server's message is English detail; the line a person reads is worded here from the alert's fields.
@@ -21,7 +21,8 @@ export function alertText(a) {
     return t("alertmsg.sensor.tier", { sensor: a.sensor_id, from: a.previous_tier ?? 0, to: a.tier, value });
   }
   if (a.kind === "sensor.stale" && a.sensor_id) return t("alertmsg.sensor.stale", { sensor: a.sensor_id });
-  return a.message || [a.sensor_id, a.value].filter((x) => x != null).join(" · ");
+  if (a.message) return alertMessageText(a.message);
+  return [a.sensor_id, a.value].filter((x) => x != null).join(" · ");
 }
 
 export function render(root) {
