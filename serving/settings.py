@@ -7,6 +7,7 @@ Backends are discriminated unions; ``serving.bootstrap`` is the only place that 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -169,6 +170,31 @@ class MonitorSettings(_Section):
         return self
 
 
+RoleName = Literal["admin", "safety_engineer", "reviewer", "rectifier", "inspector"]
+
+
+class PrivacySettings(_Section):
+    """Face blurring of the images the UI shows (annotated photos and frames, crops, display copies).
+
+    The stored original stays the sealed evidence: served only to ``original_viewers`` (each view is
+    audited); everyone else gets its blurred copy. Per zone, e.g.
+    HAZARDEYE_PRIVACY__ZONES='{"canteen": true, "yard": false}'; other zones: blur_faces.
+    """
+
+    blur_faces: bool = False
+    zones: dict[Annotated[str, Field(min_length=1, max_length=64)], bool] = {}
+    # The PPE model's confidence floor for faces (a second, blur-only pass; bench/bench_face_blur.py).
+    detection_floor: float = Field(default=0.05, gt=0.0, lt=1.0)
+    original_viewers: tuple[RoleName, ...] = ("admin", "safety_engineer")
+
+    def blurs(self, zone: str) -> bool:
+        return self.zones.get(zone, self.blur_faces)
+
+    def blurs_any(self, zones: Iterable[str]) -> bool:
+        """A camera frame showing several zones is blurred when any of them asks for it."""
+        return any(self.blurs(zone) for zone in zones)
+
+
 class HttpSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -202,6 +228,7 @@ class Settings(BaseSettings):
     http: HttpSettings = HttpSettings()
     sweeps: SweepSettings = SweepSettings()
     monitor: MonitorSettings = MonitorSettings()
+    privacy: PrivacySettings = PrivacySettings()
 
     @field_validator("plant_timezone")
     @classmethod

@@ -52,7 +52,7 @@ class ModelRegistry:
         self._lock = threading.Lock()
         self._entries: dict[str, list[ModelEntry]] = {}
         self._problems: list[RegistryProblem] = []
-        self._detectors: dict[tuple[str, int, str], OnnxDetector] = {}
+        self._detectors: dict[tuple[str, int, str, float | None], OnnxDetector] = {}
         self.reload()
 
     def reload(self) -> None:
@@ -83,21 +83,27 @@ class ModelRegistry:
                 return entry
         raise ModelError(f"model {name!r} has no version {version} (have {[e.version for e in versions]})")
 
-    def detector(self, name: str, version: int | None = None) -> tuple[ModelEntry, OnnxDetector]:
-        """The entry and a ready detector; the ONNX file's sha256 is checked against the card first."""
+    def detector(
+        self, name: str, version: int | None = None, floor: float | None = None
+    ) -> tuple[ModelEntry, OnnxDetector]:
+        """The entry and a ready detector; the ONNX file's sha256 is checked against the card first.
+        ``floor``: one confidence threshold for every class instead of the card's (face blurring, which
+        would rather hide a shadow than miss a face)."""
         entry = self.get(name, version)
-        key = (entry.name, entry.version, entry.card.sha256)
+        key = (entry.name, entry.version, entry.card.sha256, floor)
         with self._lock:
             cached = self._detectors.get(key)
         if cached is not None:
             return entry, cached
-        detector = load_detector(entry, self._options)
+        detector = load_detector(entry, self._options, floor)
         with self._lock:
             self._detectors[key] = detector
         return entry, detector
 
 
-def load_detector(entry: ModelEntry, options: DetectorOptions | None = None) -> OnnxDetector:
+def load_detector(
+    entry: ModelEntry, options: DetectorOptions | None = None, floor: float | None = None
+) -> OnnxDetector:
     if not entry.model_path.is_file():
         raise ModelError(f"{entry.model_path}: model file is missing")
     actual = sha256_of(entry.model_path)
@@ -111,8 +117,8 @@ def load_detector(entry: ModelEntry, options: DetectorOptions | None = None) -> 
         entry.model_path,
         card.classes,
         card.input_size,
-        thresholds=card.thresholds,
-        default_threshold=card.default_threshold,
+        thresholds=card.thresholds if floor is None else {},
+        default_threshold=card.default_threshold if floor is None else floor,
         # The card's IoU threshold wins; every other option is the caller's.
         options=dataclasses.replace(options or DetectorOptions(), iou_threshold=card.iou_threshold),
     )

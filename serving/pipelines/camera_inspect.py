@@ -30,11 +30,14 @@ from serving.pipelines.presence import (
 )
 from vision.detections import Finding
 from vision.images import decode_image, encode_jpeg
+from vision.privacy import blur_regions
 from workflow.domain.confirmation import ConfirmationRule, Sighting, sighting_key
 from workflow.domain.observations import IngestResult, IngestStatus, Observation, SourceKind
 from workflow.services.camera_inspections import CameraFinding, CameraInspection, record_inspection
 from workflow.services.confirmations import confirm_sighting
+from workflow.services.frames import record_frame
 from workflow.services.queries import hazard_detail
+from workflow.services.seals import seal_object
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +104,16 @@ class InspectTask:
         vision = c.settings.vision
         zones = {payload.zone, *(polygon.name for polygon in payload.polygons)}
         analysis = c.analyzer.analyze(image, frame_requirements(vision, zones), payload.tiling)
-        annotated = analysis.annotated(image, vision.label_language)
+        privacy = c.settings.privacy
+        blur = privacy.blurs_any(zones)
+        faces = c.analyzer.faces(image, analysis, privacy.detection_floor) if blur else []
+        annotated = analysis.annotated(image, vision.label_language, faces)
+        if blur:  # the snapshot (sealed when stored) gets its face-blurred copy, a frame like any other
+            display_key = c.objects.put(
+                encode_jpeg(blur_regions(image, faces)), content_type="image/jpeg"
+            ).key
+            record_frame(c.workflow, display_key, payload.camera_id)
+            seal_object(c.workflow, payload.snapshot_key, payload.zone, display_key)
         findings = demanded_findings(
             vision, analysis.findings, lambda f: zone_of_box(f.box, payload.polygons, payload.zone)
         )

@@ -30,6 +30,7 @@ from vision.images import encode_jpeg
 from workflow.domain.camera_alerts import alert_for
 from workflow.services.camera_alerts import CameraAlertIn, record_camera_alert
 from workflow.services.frames import record_frame
+from workflow.services.seals import seal_object
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,8 @@ class CameraMonitor:
         camera = self.cameras[snapshot.camera_id]
         key = self._c.objects.put(encode_jpeg(snapshot.frame), content_type="image/jpeg").key
         record_frame(self._c.workflow, key, camera.id)  # for retention, unless it becomes evidence
+        if self._c.settings.privacy.blurs_any((camera.zone, *(p.name for p in camera.polygons))):
+            seal_object(self._c.workflow, key, camera.zone)  # shown blurred once inspected, never before
         self.board.on_snapshot(camera.id, key, snapshot.captured_at)
         if self._c.tasks.queue_depth() >= self._max_pending:
             log.warning("inspection backlog: camera %s frame %d not inspected", camera.id, snapshot.sequence)

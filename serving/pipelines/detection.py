@@ -17,9 +17,10 @@ import numpy.typing as npt
 
 from serving.kind_labels import drawn_label
 from vision.annotate import annotate
-from vision.detections import Detections, Finding
+from vision.detections import Box, Detections, Finding
 from vision.onnx_detector import ModelError
 from vision.ppe import ZoneRequirements, count_people
+from vision.privacy import blur_regions, face_regions
 from vision.registry import ModelRegistry
 from vision.rules import findings_for
 from vision.tiling import TilingMode, detect_tiled, resolve
@@ -71,9 +72,19 @@ class ImageAnalysis:
         )
         return ImageAnalysis(runs, self.inference_s)
 
-    def annotated(self, image: Image, language: str = "en") -> Image:
-        """``image`` with every model's boxes and findings drawn on it, labelled in ``language``."""
-        canvas = image
+    def face_regions(self, width: int, height: int) -> list[Box]:
+        """Where the faces are, from the head boxes of every model that finds heads (the PPE model)."""
+        return [
+            region
+            for run in self.runs
+            if "head" in run.detections.class_names
+            for region in face_regions(run.detections, width, height)
+        ]
+
+    def annotated(self, image: Image, language: str = "en", faces: Sequence[Box] = ()) -> Image:
+        """``image`` with every model's boxes and findings drawn on it, labelled in ``language``; the
+        ``faces`` regions blurred first."""
+        canvas = blur_regions(image, faces) if faces else image
         for run in self.runs:
             canvas = annotate(
                 canvas, run.detections, list(run.findings), lambda name: drawn_label(name, language)
@@ -98,6 +109,18 @@ class ImageAnalyzer:
     def add_observer(self, observer: Callable[[str, float], None]) -> None:
         """``observer(model_ref, seconds_per_image)`` after each model's run (the latency metric)."""
         self._observers.append(observer)
+
+    def faces(self, image: Image, analysis: ImageAnalysis, floor: float) -> list[Box]:
+        """The regions to blur in ``image``: the analysis's head boxes plus those a second pass of each
+        head-finding model finds above ``floor`` (far below the hazard thresholds: a missed face is worse
+        than a blurred shadow)."""
+        height, width = image.shape[:2]
+        regions = analysis.face_regions(width, height)
+        for name in self.installed():
+            entry, detector = self.registry.detector(name, floor=floor)
+            if "head" in entry.card.classes:
+                regions += face_regions(detector.detect(image), width, height)
+        return regions
 
     def installed(self) -> tuple[str, ...]:
         """The configured model names that are present in the models folder."""

@@ -27,6 +27,7 @@ from serving.settings import InlineTaskSettings
 from serving.tasks.port import TaskQueueUnavailableError, TaskSpec
 from vision.images import decode_scaled, encode_jpeg
 from vision.ppe import workers
+from vision.privacy import blur_regions
 from workflow.domain.errors import ConcurrencyConflict, InvalidInput
 from workflow.domain.observations import PPE_OK_KIND, IngestResult, Observation, SourceKind
 from workflow.services.hazards import ingest_observations
@@ -48,6 +49,7 @@ from workflow.services.photos import (
     requeue,
     stuck_photos,
 )
+from workflow.services.seals import seal_object
 
 log = logging.getLogger(__name__)
 _INLINE_ATTEMPTS = 3
@@ -112,6 +114,8 @@ class PhotoPipeline:
             return Accepted(self._dispatch_replay(prior.photo), replay=True)
         intake = intake_upload(self._c, upload.data, upload.filename, upload.content_type)
         original_key = self._store(intake.stored_bytes, intake.stored_media_type)
+        if self._c.settings.privacy.blurs(upload.zone):  # nobody else sees it before its faces are blurred
+            seal_object(ctx, original_key, upload.zone)
         view, created = record_upload(ctx, _new_photo(upload, intake, original_key), upload.idempotency_key)
         if not created:
             return Accepted(self._dispatch_replay(view), replay=True)
@@ -192,8 +196,14 @@ class PhotoPipeline:
                 )
             requirements = frame_requirements(self._c.settings.vision, (photo.zone,))
             reduced = self._c.analyzer.analyze(decoded.image, requirements)
-            drawn = reduced.annotated(decoded.image, self._c.settings.vision.label_language)
+            privacy = self._c.settings.privacy
+            blur = privacy.blurs(photo.zone)
+            faces = self._c.analyzer.faces(decoded.image, reduced, privacy.detection_floor) if blur else []
+            drawn = reduced.annotated(decoded.image, self._c.settings.vision.label_language, faces)
             annotated_key = self._store(encode_jpeg(drawn), "image/jpeg")
+            if blur:  # the original stays sealed evidence; others see its copy with the faces blurred
+                display_key = self._store(encode_jpeg(blur_regions(decoded.image, faces)), "image/jpeg")
+                seal_object(ctx, photo.original_key, photo.zone, display_key)
             analysis = reduced.rescaled(decoded.scale_x, decoded.scale_y)  # boxes in the original's pixels
             observations = photo_observations(
                 photo, analysis, (photo.original_key, annotated_key), ctx.clock.now()

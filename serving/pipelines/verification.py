@@ -12,8 +12,9 @@ and queues ``hazard.verify``; the task appends the verification evidence when do
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 import cv2
 import numpy as np
@@ -22,6 +23,7 @@ from pydantic import BaseModel, Field
 from serving.bootstrap import Container
 from serving.objects import ObjectStoreError
 from serving.pipelines.detection import Image, ImageAnalyzer
+from serving.pipelines.faces import blurred
 from serving.tasks.port import TaskSpec
 from vision.detections import Detections
 from vision.images import ImageError, ScaledImage, decode_scaled
@@ -68,7 +70,13 @@ def verify_rectification(
         return _reinspect("no before photo with a hazard box to compare with")
     detector = _finding_detector(container.analyzer)
     afters = [(key, _decode(container, key, f"after photo {key[:12]}").image) for key in after_keys]
-    checks = [_check_target(container, subject.kind, target, afters, detector) for target in subject.targets]
+    # The photos are compared as they are; the comparison people look at is drawn from blurred copies.
+    shown: Callable[[Image], Image] = (
+        partial(blurred, container) if container.settings.privacy.blurs(subject.zone) else _as_is
+    )
+    checks = [
+        _check_target(container, subject.kind, target, afters, detector, shown) for target in subject.targets
+    ]
     worst = max(checks, key=lambda check: _SEVERITY[check.outcome.verdict])
     resolved = sum(1 for check in checks if check.outcome.verdict is Verdict.RESOLVED)
     reasons = list(worst.reasons)  # how many regions were fixed travels as numbers (the UI words them)
@@ -106,6 +114,7 @@ def _check_target(
     target: BeforeTarget,
     afters: Sequence[tuple[str, Image]],
     detector: Detector | None,
+    shown: Callable[[Image], Image],
 ) -> _TargetCheck:
     """One detection against every after photo; the after photo that registers best decides."""
     try:
@@ -130,7 +139,12 @@ def _check_target(
         reason = "; ".join(errors) or "no after photo"
         return _TargetCheck(_reinspect_outcome(reason), (reason,), None)
     result, after = best
-    return _TargetCheck(to_outcome(result), result.reasons, render(before.image, after, box, result))
+    visual = render(shown(before.image), shown(after), box, result)
+    return _TargetCheck(to_outcome(result), result.reasons, visual)
+
+
+def _as_is(image: Image) -> Image:
+    return image
 
 
 def _decode(container: Container, key: str, what: str) -> ScaledImage:

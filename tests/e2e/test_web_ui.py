@@ -178,6 +178,33 @@ def test_inspector_upload_creates_a_hazard_on_the_board(page: Page, service: Ser
     expect(page.locator(f"#hazard-list a[data-hazard-id='{hazard_id}']")).to_be_visible()
 
 
+def test_with_face_blurring_the_inspector_sees_only_blurred_images(browser: Browser, tmp_path: Path) -> None:
+    with running_service(tmp_path, HAZARDEYE_PRIVACY__BLUR_FACES="true") as svc:
+        context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+        try:
+            pg = context.new_page()
+            faces: list[str | None] = []
+            pg.on(
+                "response",
+                lambda r: (
+                    faces.append(r.headers.get("x-hazardeye-faces")) if "/api/v1/objects/" in r.url else None
+                ),
+            )
+            sign_in(pg, svc, "inspector", "#/upload")
+            hazard_id = upload_photo(pg, WITH_HEADS, "zone-private")
+            pg.goto(f"{svc.base}/#/hazards/{hazard_id}")
+            thumbs = pg.locator(".timeline .thumbs img")
+            expect(thumbs).to_have_count(2)  # the photo and its annotated copy
+            pg.wait_for_function(
+                "() => [...document.querySelectorAll('.timeline .thumbs img')]"
+                ".every(i => i.src.startsWith('blob:') && i.naturalWidth > 0)"
+            )
+            # The photo came as its blurred copy; the annotated image is drawn on it; never the original.
+            assert "blurred" in faces and "original" not in faces, faces
+        finally:
+            context.close()
+
+
 def test_a_late_answer_to_an_older_filter_never_replaces_the_newer(page: Page, service: Service) -> None:
     sign_in(page, service, "inspector", "#/upload")
     hazard_id = upload_photo(page, WITH_HEADS, "zone-race")

@@ -154,6 +154,17 @@ class PpeTallyRow(Base):
     violations: Mapped[int] = mapped_column(Integer)
 
 
+class SealedObjectRow(Base):
+    """An original image with faces in it, kept as sealed evidence: people without the right to see it
+    get ``display_key``, its face-blurred copy (None while the copy is still being made)."""
+
+    __tablename__ = "sealed_objects"
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    display_key: Mapped[str | None] = mapped_column(String(128), index=True)
+    zone: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class CameraSightingRow(Base):
     """The finding keys of each camera's recent snapshots, for temporal confirmation (k of the last n)."""
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workflow.domain.errors import InvalidInput
-from workflow.persistence.orm import EvidenceObjectRow, FrameRow
+from workflow.persistence.orm import EvidenceObjectRow, FrameRow, SealedObjectRow
 from workflow.services.context import WorkflowContext
 
 
@@ -48,7 +48,13 @@ def touch_frame(session: Session, key: str, camera_id: str, now: datetime) -> No
 
 def _unreferenced(before: datetime) -> ColumnElement[bool]:
     referenced = exists().where(EvidenceObjectRow.key == FrameRow.key)
-    return (FrameRow.stored_at < before) & ~referenced
+    # The blurred copy of a sealed frame lives as long as its original is evidence.
+    copy_of_evidence = (
+        exists()
+        .where(SealedObjectRow.display_key == FrameRow.key)
+        .where(exists().where(EvidenceObjectRow.key == SealedObjectRow.key))
+    )
+    return (FrameRow.stored_at < before) & ~referenced & ~copy_of_evidence
 
 
 def expired_frames(ctx: WorkflowContext, before: datetime, limit: int = 500) -> list[str]:
@@ -74,5 +80,8 @@ def forget_frames(ctx: WorkflowContext, keys: Sequence[str], before: datetime) -
     )
     with ctx.uow() as uow:
         dropped = [Frame(key, camera_id) for key, camera_id in uow.session.execute(stmt)]
+        if dropped:  # a deleted frame's seal goes with it
+            gone = delete(SealedObjectRow).where(SealedObjectRow.key.in_([f.key for f in dropped]))
+            uow.session.execute(gone.execution_options(synchronize_session=False))
         uow.commit()
         return dropped

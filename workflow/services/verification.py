@@ -46,6 +46,7 @@ class VerificationSubject:
     version: int
     targets: tuple[BeforeTarget, ...] = ()
     detections_total: int = 0  # with a box, before the MAX_TARGETS cap
+    zone: str = ""
 
     @property
     def before_key(self) -> str | None:
@@ -78,6 +79,7 @@ def verification_subject(ctx: WorkflowContext, hazard_id: int) -> VerificationSu
             hazard.version,
             tuple(found[:MAX_TARGETS]),
             len(found),
+            hazard.zone,
         )
 
 

@@ -12,6 +12,7 @@ from serving.api.auth import current_actor
 from serving.api.deps import container_of
 from serving.api.errors import error_responses
 from serving.api.routes.ops_common import ID_PATTERN, camera_board
+from serving.api.sealed import SealedPendingError, shown_for
 from serving.bootstrap import Container
 from serving.objects import ObjectNotFoundError
 from serving.pipelines.camera_board import CameraBoard, CameraStatus
@@ -104,16 +105,28 @@ def get_camera(
 )
 def camera_snapshot(
     camera_id: CameraId,
-    _actor: Actor = Depends(current_actor),
+    actor: Actor = Depends(current_actor),
     board: CameraBoard = Depends(camera_board),
     container: Container = Depends(container_of),
 ) -> Response:
-    """The camera's latest valid frame as JPEG (404 before the first frame)."""
+    """The camera's latest valid frame as JPEG (404 before the first frame). Where faces are blurred, a
+    role that may not see originals gets the latest blurred frame (the last inspected one until the
+    newest is inspected)."""
     row = _status(board, camera_id)
     if row.snapshot_key is None:
         raise NotFound(f"camera {camera_id} has no frame yet")
+    headers = {"Cache-Control": "no-store"}
     try:
-        data = container.objects.get(row.snapshot_key)
+        shown = shown_for(container, row.snapshot_key, actor)
+        key = shown.key
+        if shown.faces is not None:
+            headers["X-Hazardeye-Faces"] = shown.faces
+    except SealedPendingError:
+        if row.annotated_key is None:
+            raise NotFound(f"camera {camera_id} has no frame with its faces blurred yet") from None
+        key, headers["X-Hazardeye-Faces"] = row.annotated_key, "blurred"  # drawn on the blurred frame
+    try:
+        data = container.objects.get(key)
     except ObjectNotFoundError:
         raise NotFound(f"the latest frame of camera {camera_id} is no longer stored") from None
-    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+    return Response(data, media_type="image/jpeg", headers=headers)

@@ -21,6 +21,7 @@ from serving.api.routes.hazard_ledger import is_overdue, ledger_csv, ledger_xlsx
 from serving.api.routes.photos import unavailable, unsupported
 from serving.objects import ObjectStoreError, validate_key
 from serving.objects.port import ObjectStoreUnavailableError
+from serving.pipelines.faces import seal_stored_photo
 from serving.pipelines.photos import UnsupportedMediaTypeError, intake_upload, store_object
 from serving.pipelines.verification import TASK_NAME, VerifyTask, verify_rectification
 from workflow.domain.errors import InvalidInput
@@ -488,6 +489,7 @@ def rectify_route(
         try:
             intake = intake_upload(container, upload.file.read(), name, upload.content_type)
             key = store_object(container, intake.stored_bytes, intake.stored_media_type)
+            seal_stored_photo(container, key, intake.stored_bytes, subject.zone)
         except ObjectStoreUnavailableError as exc:
             raise unavailable(exc) from exc
         except UnsupportedMediaTypeError as exc:

@@ -18,6 +18,7 @@ from serving.api.routes.hazards import HazardOut
 from serving.api.routes.photos import unavailable, unsupported
 from serving.bootstrap import Container
 from serving.objects.port import ObjectStoreUnavailableError
+from serving.pipelines.faces import seal_stored_photo
 from serving.pipelines.photos import UnsupportedMediaTypeError, intake_upload, store_object
 from workflow.domain.errors import InvalidInput
 from workflow.domain.observations import PPE_OK_KIND, IngestStatus, Observation, SourceKind
@@ -67,6 +68,7 @@ def report_hazard(
         try:
             intake = intake_upload(container, file.file.read(), file.filename or "upload", file.content_type)
             evidence = (store_object(container, intake.stored_bytes, intake.stored_media_type),)
+            seal_stored_photo(container, evidence[0], intake.stored_bytes, zone.strip())
         except ObjectStoreUnavailableError as exc:
             raise unavailable(exc) from exc
         except UnsupportedMediaTypeError as exc:

@@ -4,6 +4,7 @@ hazard with one evidence item per snapshot; the camera's state is visible in GET
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ from serving.bus.messages import Alert
 from serving.pipelines.camera_board import CameraBoard
 from serving.pipelines.camera_inspect import Inspection
 from serving.pipelines.camera_monitor import build_monitor, inspect_task
-from serving.settings import CameraSettings
+from serving.settings import CameraSettings, PrivacySettings
 from tests.support.api import ApiHarness, api_harness, embedded_settings
 from tests.support.rtsp_process import RtspServer, gstreamer_available
 from workflow.domain.evidence import EvidenceKind
@@ -74,13 +75,66 @@ def rtsp(tmp_path: Path) -> Iterator[RtspServer]:
         server.stop()
 
 
-@pytest.fixture
-def api(tmp_path: Path, rtsp: RtspServer) -> Iterator[ApiHarness]:
+def _camera_settings(tmp_path: Path, rtsp: RtspServer) -> CameraSettings:
     cameras = tmp_path / "cameras.yaml"
     camera = {"id": "cam-a", "name": "Tank farm A", "url": rtsp.url("cam0"), "zone": "tank-farm"}
     cameras.write_text(yaml.safe_dump({"cameras": [{**camera, "interval_s": 1.0, "read_timeout_s": 4.0}]}))
-    with api_harness(embedded_settings(tmp_path, cameras=CameraSettings(config_file=cameras))) as harness:
+    return CameraSettings(config_file=cameras)
+
+
+@pytest.fixture
+def api(tmp_path: Path, rtsp: RtspServer) -> Iterator[ApiHarness]:
+    with api_harness(embedded_settings(tmp_path, cameras=_camera_settings(tmp_path, rtsp))) as harness:
         yield harness
+
+
+def test_with_face_blurring_no_frame_of_the_stream_reaches_a_viewer_unblurred(
+    tmp_path: Path, rtsp: RtspServer
+) -> None:
+    settings = embedded_settings(
+        tmp_path, cameras=_camera_settings(tmp_path, rtsp), privacy=PrivacySettings(blur_faces=True)
+    )
+    with api_harness(settings) as api:
+        board = CameraBoard()
+        monitor = build_monitor(api.container, board)
+        assert monitor is not None
+        api.client.app.state.camera_board = board  # type: ignore[attr-defined]
+        ctx = api.container.workflow
+        shown: list[tuple[int, str | None, bytes]] = []
+
+        def latest(role: Role) -> tuple[int, str | None, bytes]:
+            r = api.client.get("/api/v1/cameras/cam-a/snapshot", headers=api.auth(role))
+            return r.status_code, r.headers.get("x-hazardeye-faces"), r.content
+
+        def evidence() -> list[str]:
+            page = list_hazards(ctx, HazardFilter())
+            return [e.object_keys[0] for h in page.items for e in hazard_detail(ctx, h.id).evidence]
+
+        monitor.start()
+        try:
+            deadline = time.monotonic() + 90
+            while len(evidence()) < 2 and time.monotonic() < deadline:
+                shown.append(latest(Role.INSPECTOR))  # polled while frames arrive and get inspected
+                time.sleep(0.3)
+            admin = latest(Role.ADMIN)
+        finally:
+            assert monitor.stop(timeout_s=15)
+        frames = evidence()
+        assert len(frames) >= 2, "no evidence in time"
+        # Every answer the inspector got was a blurred frame (or "none yet"), never the sealed original.
+        assert shown and all(status == 404 or faces == "blurred" for status, faces, _ in shown), shown[:3]
+        assert any(status == 200 for status, _, _ in shown)
+        assert admin[0] == 200 and admin[1] == "original"
+        for key in frames:  # the evidence frames: originals kept, blurred for the inspector
+            original = api.client.get(f"/api/v1/objects/{key}", headers=api.auth(Role.ADMIN))
+            blurred = api.client.get(f"/api/v1/objects/{key}", headers=api.auth(Role.INSPECTOR))
+            assert original.headers["x-hazardeye-faces"] == "original"
+            assert blurred.headers["x-hazardeye-faces"] == "blurred"
+            assert (
+                hashlib.sha256(original.content).hexdigest()
+                == key
+                != hashlib.sha256(blurred.content).hexdigest()
+            )
 
 
 def test_snapshots_become_one_hazard_with_evidence_per_snapshot(api: ApiHarness) -> None:
