@@ -162,6 +162,9 @@ class MonitorSettings(_Section):
     # confirm_n snapshots (a one-frame detector glitch is no hazard); 1 of 1 turns this off.
     confirm_k: int = Field(default=2, ge=1)
     confirm_n: int = Field(default=3, ge=1, le=50)
+    # A picture that stays black or frozen this long while the stream is up is a stored alert
+    # (camera.black / camera.frozen); a static scene read as frozen for a few frames is not.
+    picture_alert_after_s: float = Field(default=120.0, gt=0)
 
     @model_validator(mode="after")
     def _k_within_n(self) -> MonitorSettings:

@@ -8,7 +8,9 @@ cameras and keeps the ``CameraBoard`` the API reads.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -27,7 +29,7 @@ from serving.pipelines.camera_inspect import (
 )
 from serving.tasks.port import TaskSpec, UnknownTaskError
 from vision.images import encode_jpeg
-from workflow.domain.camera_alerts import alert_for
+from workflow.domain.camera_alerts import CameraAlertKind, PictureFaults, alert_for
 from workflow.services.camera_alerts import CameraAlertIn, record_camera_alert
 from workflow.services.frames import record_frame
 from workflow.services.seals import seal_object
@@ -80,6 +82,7 @@ class CameraMonitor:
         # Beyond this many queued tasks, frames only refresh the board: inference is the bottleneck
         # and a growing backlog would make every finding late.
         self._max_pending = max_pending if max_pending is not None else 4 * max(1, len(self.cameras)) + 4
+        self._pictures = PictureFaults(container.settings.monitor.picture_alert_after_s)
         task = inspect_task(container)
         self._unsubscribe = task.results.subscribe(self._on_inspection) if task is not None else None
 
@@ -92,7 +95,16 @@ class CameraMonitor:
         return self._scheduler.stop(timeout_s)
 
     def _on_snapshot(self, snapshot: Snapshot) -> None:
-        if not snapshot.is_evidence:  # frozen/black frames only feed health
+        picture = self._pictures.observe(
+            snapshot.camera_id, (f.value for f in snapshot.flags), time.monotonic()
+        )
+        if picture is not None:
+            faults = ", ".join(sorted(f.value for f in snapshot.flags)) or "good frame"
+            message = f"camera {snapshot.camera_id}: picture {faults} (stream up)"
+            self._alert(
+                snapshot.camera_id, picture, message, snapshot.captured_at, fallback_kind="camera.state"
+            )
+        if not snapshot.is_evidence:  # frozen/black frames only feed health (and the picture alerts)
             return
         camera = self.cameras[snapshot.camera_id]
         key = self._c.objects.put(encode_jpeg(snapshot.frame), content_type="image/jpeg").key
@@ -128,30 +140,47 @@ class CameraMonitor:
     def _on_health(self, event: HealthEvent) -> None:
         if not self.board.on_health(event) or not isinstance(event, StateChange):
             return
-        camera = self.cameras.get(event.camera_id)
-        zone = camera.zone if camera is not None else ""
         message = f"camera {event.camera_id}: {event.previous.value} → {event.current.value} ({event.reason})"
         kind = alert_for(event.previous.value, event.current.value)
+        level = _STATE_LEVEL.get(event.current, 0)
+        self._alert(
+            event.camera_id, kind, message, event.at, fallback_kind="camera.state", fallback_level=level
+        )
+
+    def _alert(
+        self,
+        camera_id: str,
+        kind: CameraAlertKind | None,
+        message: str,
+        at: datetime,
+        *,
+        fallback_kind: str,
+        fallback_level: int = 0,
+    ) -> None:
+        """Store a camera alert (when it is news) and publish it; anything not stored goes out on the live
+        feed as ``fallback_kind``."""
+        camera = self.cameras.get(camera_id)
+        zone = camera.zone if camera is not None else ""
         stored = None
         if kind is not None:
             try:
                 stored = record_camera_alert(
-                    self._c.workflow, CameraAlertIn(event.camera_id, zone, kind, message, event.at)
+                    self._c.workflow, CameraAlertIn(camera_id, zone, kind, message, at)
                 )
             except SQLAlchemyError as exc:  # the database is down: the live feed still hears it
                 log.warning("camera alert not stored: %s", exc)
         if stored is not None and kind is not None:  # a stored alert goes out under its own id and kind
             alert_id, alert_kind, level = str(stored.id), stored.kind, kind.level
-        else:  # any other state change: the live feed's camera.state
-            alert_id = f"camera-{event.camera_id}-{event.at.isoformat()}"
-            alert_kind, level = "camera.state", _STATE_LEVEL.get(event.current, 0)
+        else:  # any other change: the live feed's camera.state
+            alert_id = f"camera-{camera_id}-{at.isoformat()}"
+            alert_kind, level = fallback_kind, fallback_level
         self._c.bus.publish_alert(
             Alert(
                 alert_id=alert_id,
                 kind=alert_kind,
                 level=level,
                 message=message,
-                created_at=event.at,
+                created_at=at,
                 zone=zone or None,
             )
         )

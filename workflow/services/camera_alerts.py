@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from workflow.domain.audit import canonical_payload
-from workflow.domain.camera_alerts import CameraAlertKind
+from workflow.domain.camera_alerts import LOSSES, CameraAlertKind
 from workflow.domain.roles import SYSTEM
 from workflow.persistence.orm import AlertRow
 from workflow.services.context import WorkflowContext
@@ -28,18 +28,15 @@ class CameraAlertIn:
 @retry_races
 def record_camera_alert(ctx: WorkflowContext, alert: CameraAlertIn) -> Alert | None:
     """Store the alert, or None when it is no news: "back" when no loss of this camera is on record
-    (a restarted service whose camera was offline before it started), or a second "offline" in a row."""
+    (a restarted service whose camera was offline before it started), or a second loss of the same kind
+    in a row ("offline" twice)."""
     with ctx.uow() as uow:
         mine = select(AlertRow).where(AlertRow.camera_id == alert.camera_id)
         newest = mine.order_by(AlertRow.at.desc(), AlertRow.id.desc()).limit(1)
         last = uow.session.scalars(newest).first()
-        if alert.kind is CameraAlertKind.BACK and (last is None or last.kind != CameraAlertKind.OFFLINE):
+        if alert.kind is CameraAlertKind.BACK and (last is None or last.kind not in LOSSES):
             return None
-        if (
-            alert.kind is CameraAlertKind.OFFLINE
-            and last is not None
-            and last.kind == CameraAlertKind.OFFLINE
-        ):
+        if alert.kind in LOSSES and last is not None and last.kind == alert.kind:
             return None
         row = AlertRow(
             kind=alert.kind.value,

@@ -20,7 +20,7 @@ from serving.bus.messages import Alert
 from serving.pipelines.camera_board import CameraBoard
 from serving.pipelines.camera_inspect import Inspection
 from serving.pipelines.camera_monitor import build_monitor, inspect_task
-from serving.settings import CameraSettings, PrivacySettings
+from serving.settings import CameraSettings, MonitorSettings, PrivacySettings
 from tests.support.api import ApiHarness, api_harness, embedded_settings
 from tests.support.rtsp_process import RtspServer, gstreamer_available
 from workflow.domain.evidence import EvidenceKind
@@ -220,3 +220,60 @@ def test_a_camera_that_goes_dark_is_a_stored_alert_and_so_is_its_return(
     assert {"camera.offline", "camera.back"} <= {a.kind for a in heard}  # the live feed / MQTT hear them too
     ack = api.client.post(f"/api/v1/alerts/{offline['id']}/ack", headers=api.auth(Role.INSPECTOR))
     assert ack.status_code == 200 and ack.json()["acknowledged"] is True
+
+
+def _write_black_video(path: Path, seconds: int = 60, fps: int = 10) -> Path:
+    """A camera with its lens covered: the stream runs, every frame is (noisy) black."""
+    rng = np.random.default_rng(5)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        stream.options = {"preset": "ultrafast", "bf": "0", "g": str(fps)}
+        for _ in range(seconds * fps):
+            frame = rng.integers(0, 6, (240, 320, 3), dtype=np.uint8)  # sensor noise in the dark
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def test_a_camera_whose_picture_stays_black_is_a_stored_alert(tmp_path: Path) -> None:
+    if not gstreamer_available():
+        pytest.fail("GStreamer RTSP server missing: run scripts/system-packages")
+    server = RtspServer(_write_black_video(tmp_path / "covered.mp4"), mounts=1, live=True).start()
+    try:
+        settings = embedded_settings(
+            tmp_path,
+            cameras=_camera_settings(tmp_path, server),
+            monitor=MonitorSettings(picture_alert_after_s=3.0),
+        )
+        with api_harness(settings) as api:
+            monitor = build_monitor(api.container, CameraBoard())
+            assert monitor is not None
+            heard: list[Alert] = []
+            api.container.bus.subscribe_alerts(heard.append)
+
+            def stored() -> list[dict[str, object]]:
+                alerts: list[dict[str, object]] = api.client.get(
+                    "/api/v1/alerts", headers=api.auth(Role.INSPECTOR)
+                ).json()
+                return [a for a in alerts if str(a["kind"]).startswith("camera.")]
+
+            started = time.monotonic()
+            monitor.start()
+            try:
+                assert _wait_for(lambda: any(a["kind"] == "camera.black" for a in stored()), timeout_s=45)
+                waited = time.monotonic() - started
+            finally:
+                assert monitor.stop(timeout_s=15)
+            final = stored()
+        black = [a for a in final if a["kind"] == "camera.black"]
+        assert len(black) == 1  # once, however many black frames followed
+        assert black[0]["camera_id"] == "cam-a" and black[0]["zone"] == "tank-farm"
+        assert "black" in str(black[0]["message"])
+        assert waited >= 3.0  # debounced: not on the first black frame
+        assert "camera.black" in {a.kind for a in heard}
+        assert not any(a["kind"] == "camera.offline" for a in final)  # the stream itself is up
+    finally:
+        server.stop()

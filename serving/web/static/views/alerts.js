@@ -14,7 +14,7 @@ export function alertText(a) {
     const detail = /\((.*)\)$/.exec(a.message ?? "")?.[1] ?? a.message;
     return t("alertmsg.camera.offline", { camera, cause: cameraCause(detail) ?? t("camcause.other") });
   }
-  if (a.kind === "camera.back") return t("alertmsg.camera.back", { camera });
+  if (["camera.back", "camera.black", "camera.frozen"].includes(a.kind)) return t(`alertmsg.${a.kind}`, { camera });
   if (a.kind === "sensor.tier" && a.sensor_id) {
     const unit = SENSOR_UNIT.exec(a.message ?? "")?.[1] ?? "";
     const value = a.value === null || a.value === undefined ? "—" : `${a.value} ${unit}`.trim();
