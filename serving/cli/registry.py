@@ -28,3 +28,6 @@ def register_all(app: typer.Typer) -> None:
     from serving.cli import verify_cmd
 
     verify_cmd.register(app)
+    from serving.cli import watch_cmd
+
+    watch_cmd.register(app)

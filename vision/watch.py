@@ -1,0 +1,285 @@
+"""Watched regions: what changed at a flange, valve or pump seal that a fixed camera sees all day.
+
+No leak training data is needed: each region keeps a reference appearance, and a leak-like departure
+from it that persists becomes a suspected leak. What cameras do all day must not:
+
+- illumination (lights, auto-exposure, the infrared night mode): each region is watched with a ring of
+  its surroundings, and the current picture is mapped onto the reference by the affine luminance change
+  the ring shows (a gain and an offset from its 10th/90th percentiles) before anything is compared, so a
+  light, an exposure step or a grey night picture is undone and a leak inside the region is not;
+- compression noise and sensor grain: frames are compared at a reduced size, blurred, with a per-pixel
+  margin, and a change must form one coherent blob, not scattered pixels;
+- people and vehicles passing: frames where a detected person overlaps the region are skipped, and a
+  change must last ``persist_s`` (minutes), far longer than anyone walks through;
+- slow drift: the reference follows calm frames slowly (``adapt``); a changed region never updates it;
+- the camera moved or the whole view changed: that is ``camera.view_changed``, never a leak.
+
+Leak-like means a darkening blob (puddle, drip stain, wet patch) or a whitish low-contrast haze (spray,
+vapour plume) inside the region.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from vision.detections import Box
+
+Image = npt.NDArray[np.uint8]
+Gray = npt.NDArray[np.float32]
+
+_SIDE = 96  # regions are compared at this longer side (pixels)
+_GLOBAL_SIDE = 64  # the whole frame, for illumination and view changes
+
+
+class EventKind(StrEnum):
+    LEAK_SUSPECTED = "leak.suspected"
+    VIEW_CHANGED = "camera.view_changed"
+
+
+class RegionKind(StrEnum):
+    FLANGE = "flange"
+    VALVE = "valve"
+    PUMP_SEAL = "pump_seal"
+    PIPE_RUN = "pipe_run"
+    FLOOR = "floor"  # the floor under equipment: puddles
+
+
+@dataclass(frozen=True, slots=True)
+class WatchedRegion:
+    name: str
+    box: Box  # x1, y1, x2, y2 in frame pixels
+    kind: RegionKind = RegionKind.FLANGE
+
+    def check(self, width: int, height: int) -> None:
+        """Refuse a region that is degenerate or not inside a ``width`` × ``height`` frame."""
+        x1, y1, x2, y2 = self.box
+        if not all(np.isfinite(v) for v in self.box) or x2 - x1 < 8 or y2 - y1 < 8:
+            raise ValueError(f"region {self.name!r}: {self.box} is not a box of at least 8 × 8 pixels")
+        if x1 < 0 or y1 < 0 or x2 > width or y2 > height:
+            raise ValueError(f"region {self.name!r}: {self.box} lies outside the {width}×{height} frame")
+
+
+@dataclass(frozen=True, slots=True)
+class WatchSettings:
+    persist_s: float = 120.0  # a change must last this long to be a suspected leak
+    margin: float = 14.0  # luminance levels (0-255) a pixel must darken / brighten by
+    min_area: float = 0.04  # share of the region the changed blob must cover
+    adapt: float = 0.02  # reference update weight per calm frame
+    warmup: int = 5  # frames averaged into the first reference
+    view_change: float = 0.5  # 1 - correlation of the whole frame with its reference: the view changed
+    view_persist_s: float = 30.0  # ... for this long (a truck passing is not a moved camera)
+    rearm_s: float = 60.0  # calm this long after an event before the region can raise another
+
+
+@dataclass(frozen=True, slots=True)
+class WatchEvent:
+    region: str
+    kind: EventKind
+    at_s: float
+    score: float
+
+
+@dataclass(slots=True)
+class _RegionState:
+    region: WatchedRegion
+    crop: tuple[int, int, int, int] = (0, 0, 0, 0)  # the region and its ring, frame pixels
+    inner: tuple[slice, slice] = (slice(0), slice(0))  # the region inside the crop, at the compare scale
+    ring: npt.NDArray[np.bool_] | None = None  # the ring's pixels at the compare scale
+    reference: Gray | None = None
+    warm: list[Gray] = field(default_factory=list)
+    changed_since: float | None = None
+    raised: bool = False
+    calm_since: float | None = None
+    last_score: float = 0.0
+
+
+def _gray(image: Image, side: int) -> Gray:
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    h, w = gray.shape[:2]
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    blurred: Gray = cv2.GaussianBlur(small.astype(np.float32), (3, 3), 0).astype(np.float32)
+    return blurred
+
+
+def _affine(reference: Gray, current: Gray) -> tuple[float, float]:
+    """Gain and offset mapping ``current`` onto ``reference`` (from their 10th/90th percentiles)."""
+    r10, r90 = np.percentile(reference, (10, 90))
+    c10, c90 = np.percentile(current, (10, 90))
+    if c90 - c10 < 4.0 or r90 - r10 < 4.0:  # flat: only the level can be matched
+        return 1.0, float(np.median(reference) - np.median(current))
+    gain = float((r90 - r10) / (c90 - c10))
+    return gain, float(r10 - gain * c10)
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
+
+
+def _largest_blob(mask: npt.NDArray[np.uint8]) -> float:
+    """Share of the mask's area taken by its largest connected blob (after removing specks)."""
+    opened = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+    if count <= 1:
+        return 0.0
+    return float(stats[1:, cv2.CC_STAT_AREA].max()) / float(mask.size)
+
+
+def leak_score(
+    reference: Gray, current: Gray, margin: float, usable: npt.NDArray[np.bool_] | None = None
+) -> float:
+    """How much of the region departs from its reference in a leak-like way: the largest darkened blob
+    (by ``margin`` levels, or a fifth of the reference's level on dark surfaces), or the largest brightened
+    low-contrast (hazy) blob, as a share of the region."""
+    drop = reference - current
+    keep = np.ones(reference.shape, bool) if usable is None else usable
+    darker = (keep & ((drop > margin) | ((drop > 6.0) & (drop > 0.2 * reference)))).astype(np.uint8)
+    ref_texture = cv2.blur(np.abs(cv2.Laplacian(reference, cv2.CV_32F)), (5, 5))
+    cur_texture = cv2.blur(np.abs(cv2.Laplacian(current, cv2.CV_32F)), (5, 5))
+    # Haze lowers contrast; a surface lit more brightly gains contrast with its light, so it is not haze.
+    hazy = (
+        keep & (current - reference > margin) & (ref_texture > 2.0) & (cur_texture < 0.75 * ref_texture)
+    ).astype(np.uint8)
+    return max(_largest_blob(darker), _largest_blob(hazy))
+
+
+class RegionWatcher:
+    """Feed frames of one fixed camera in time order; get the events they raise."""
+
+    def __init__(self, regions: Sequence[WatchedRegion], settings: WatchSettings | None = None) -> None:
+        names = [r.name for r in regions]
+        if len(set(names)) != len(names):
+            raise ValueError(f"region names must be unique: {names}")
+        if not regions:
+            raise ValueError("no region to watch")
+        self.settings = settings or WatchSettings()
+        self._states = [_RegionState(r) for r in regions]
+        self._checked: tuple[int, int] | None = None
+        self._global_ref: Gray | None = None
+        self._view_changed_since: float | None = None
+        self._view_raised = False
+
+    def feed(self, frame: Image, at_s: float, people: Sequence[Box] = ()) -> list[WatchEvent]:
+        """One frame at ``at_s`` seconds; ``people``: boxes of persons seen in it (occluders)."""
+        height, width = frame.shape[:2]
+        if self._checked != (width, height):
+            for state in self._states:
+                state.region.check(width, height)
+                _place(state, width, height)
+            self._checked = (width, height)
+        s = self.settings
+        whole = _gray(frame, _GLOBAL_SIDE)
+        if self._global_ref is None or self._global_ref.shape != whole.shape:
+            self._global_ref = whole
+        a, b = _affine(self._global_ref, whole)
+        whole = whole * a + b  # lights, auto-exposure, night mode: matched to the reference view
+        events: list[WatchEvent] = []
+        view_change = self._view_change(whole)
+        if view_change >= s.view_change:
+            if self._view_changed_since is None:
+                self._view_changed_since = at_s
+            lasted = at_s - self._view_changed_since
+            if not self._view_raised and lasted >= s.view_persist_s:
+                self._view_raised = True
+                events.append(WatchEvent("*", EventKind.VIEW_CHANGED, at_s, round(view_change, 4)))
+            if lasted >= s.persist_s:  # the new view is the view now: learn it afresh
+                self._reset(whole)
+            return events  # a changed view says nothing about any region
+        self._view_changed_since, self._view_raised = None, False
+        for state in self._states:
+            event = self._feed_region(state, frame, at_s, people)
+            if event is not None:
+                events.append(event)
+        if view_change < s.view_change / 4:  # a calm view: follow slow drift of the whole frame
+            ref = self._global_ref
+            self._global_ref = ref + s.adapt * (whole - ref)
+        return events
+
+    def scores(self) -> dict[str, float]:
+        return {state.region.name: state.last_score for state in self._states}
+
+    def _view_change(self, whole: Gray) -> float:
+        """1 - the correlation of the frame's structure with the reference view's: near 0 under any
+        lighting (it is affine-invariant), near 1 when the camera looks elsewhere."""
+        assert self._global_ref is not None
+        if whole.shape != self._global_ref.shape:
+            return 1.0
+        a = whole - whole.mean()
+        b = self._global_ref - self._global_ref.mean()
+        denominator = float(np.sqrt((a * a).sum() * (b * b).sum()))
+        if denominator < 1e-6:  # a flat picture (black, covered): nothing to compare, not a move
+            return 0.0
+        return 1.0 - float((a * b).sum()) / denominator
+
+    def _reset(self, whole: Gray) -> None:
+        self._global_ref = whole
+        self._view_changed_since, self._view_raised = None, False
+        for state in self._states:
+            state.reference, state.warm, state.changed_since = None, [], None
+
+    def _feed_region(
+        self, state: _RegionState, frame: Image, at_s: float, people: Sequence[Box]
+    ) -> WatchEvent | None:
+        s = self.settings
+        region = state.region
+        if any(_overlaps(region.box, person) for person in people):
+            return None  # occluded: says nothing either way, and must not enter the reference
+        cx1, cy1, cx2, cy2 = state.crop
+        crop = _gray(frame[cy1:cy2, cx1:cx2], _SIDE)
+        if state.reference is None:
+            state.warm.append(crop)
+            if len(state.warm) >= s.warmup:
+                state.reference = np.median(np.stack(state.warm), axis=0).astype(np.float32)
+                state.warm = []
+            return None
+        assert state.ring is not None
+        a, b = _affine(state.reference[state.ring], crop[state.ring])  # what the light did around it
+        mapped = np.clip(crop * a + b, 0, 255).astype(np.float32)
+        current = mapped[state.inner]
+        # A clipped pixel (a bright patch after an exposure step) has lost its level: it says nothing.
+        usable = crop[state.inner] < 245.0
+        score = leak_score(state.reference[state.inner], current, s.margin, usable)
+        state.last_score = score
+        if score >= s.min_area:
+            state.calm_since = None
+            if state.changed_since is None:
+                state.changed_since = at_s
+            if not state.raised and at_s - state.changed_since >= s.persist_s:
+                state.raised = True
+                return WatchEvent(region.name, EventKind.LEAK_SUSPECTED, at_s, round(score, 4))
+            return None
+        state.changed_since = None
+        if state.calm_since is None:
+            state.calm_since = at_s
+        if state.raised and at_s - state.calm_since >= s.rearm_s:
+            state.raised = False
+        if score < s.min_area / 2:  # only calm frames teach the reference
+            state.reference = state.reference + s.adapt * (mapped - state.reference)
+        return None
+
+
+def _place(state: _RegionState, width: int, height: int) -> None:
+    """The crop (region plus a ring half its size on each side, within the frame) and, at the compare
+    scale, where the region and the ring lie in it."""
+    x1, y1, x2, y2 = (round(v) for v in state.region.box)
+    mx, my = (x2 - x1) // 2, (y2 - y1) // 2
+    cx1, cy1, cx2, cy2 = max(0, x1 - mx), max(0, y1 - my), min(width, x2 + mx), min(height, y2 + my)
+    state.crop = (cx1, cy1, cx2, cy2)
+    scale = _SIDE / max(cx2 - cx1, cy2 - cy1)
+    cw, ch = max(1, round((cx2 - cx1) * scale)), max(1, round((cy2 - cy1) * scale))
+    ix1, iy1 = round((x1 - cx1) * scale), round((y1 - cy1) * scale)
+    ix2, iy2 = max(ix1 + 1, round((x2 - cx1) * scale)), max(iy1 + 1, round((y2 - cy1) * scale))
+    state.inner = (slice(iy1, iy2), slice(ix1, ix2))
+    ring = np.ones((ch, cw), bool)
+    ring[state.inner] = False
+    if ring.sum() < 16:  # a region filling the frame has no ring: compare it with itself
+        ring[:] = True
+    state.ring = ring
+    state.reference, state.warm, state.changed_since = None, [], None
