@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cameras.redact import redact_url
+from vision.watch import RegionKind, WatchedRegion
 
 _URL_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://", "rtmp://")
 
@@ -56,6 +57,28 @@ class ZonePolygon(_Frozen):
         return points
 
 
+class WatchRegionConfig(ZonePolygon):
+    """A region to watch for leaks (``vision.watch``): a polygon in frame pixels, watched by its
+    bounding box, and what it is (which grades a suspected leak there)."""
+
+    kind: RegionKind = RegionKind.FLANGE
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        xs, ys = [x for x, _ in self.points], [y for _, y in self.points]
+        return (min(xs), min(ys), max(xs), max(ys))
+
+    @model_validator(mode="after")
+    def _not_degenerate(self) -> WatchRegionConfig:
+        x1, y1, x2, y2 = self.box
+        if x2 - x1 < 8 or y2 - y1 < 8:
+            raise ValueError(f"watched region {self.name!r} spans {x2 - x1:g}×{y2 - y1:g} px; at least 8×8")
+        return self
+
+    def region(self) -> WatchedRegion:
+        return WatchedRegion(self.name, self.box, self.kind)
+
+
 class CameraConfig(_Frozen):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     name: str = Field(min_length=1, max_length=128)
@@ -65,6 +88,7 @@ class CameraConfig(_Frozen):
     enabled: bool = True
     models: tuple[str, ...] = ()
     polygons: tuple[ZonePolygon, ...] = ()
+    watch: tuple[WatchRegionConfig, ...] = Field(default=(), max_length=64)
     # Camera-scale inference: "off", "auto" (tiles when the frame is >= 2 model inputs long) or a tile side
     # in frame pixels. Tiling finds far-away heads at the price of one inference per tile.
     tiling: TilingSetting = "off"
@@ -76,6 +100,15 @@ class CameraConfig(_Frozen):
     # How long a new connection may wait for its first keyframe while packets keep arriving: cameras
     # whose keyframes come every 8-10 s are common (an NVR's "smart" codec stretches the GOP further).
     keyframe_timeout_s: float = Field(default=30.0, gt=0, le=300)
+
+    @field_validator("watch")
+    @classmethod
+    def _unique_regions(cls, regions: tuple[WatchRegionConfig, ...]) -> tuple[WatchRegionConfig, ...]:
+        names = [r.name for r in regions]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate watched region names: {', '.join(duplicates)}")
+        return regions
 
     @field_validator("url")
     @classmethod

@@ -12,6 +12,7 @@ _LABELS: dict[str, tuple[str, str]] = {  # kind: (zh, en)
     "leak.stain": ("泄漏（渍迹）", "Leak (stain)"),
     "leak.vapour": ("泄漏（气雾）", "Leak (vapour)"),
     "leak.corrosion": ("腐蚀", "Corrosion"),
+    "leak.suspected": ("疑似泄漏（监视区域变化）", "Suspected leak (watched region changed)"),
     "permit.no_valid_permit": ("无有效作业许可", "Work without a valid permit"),
     "manual.housekeeping": ("现场管理", "Housekeeping"),
     "manual.fire": ("消防安全", "Fire safety"),

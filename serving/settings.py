@@ -165,6 +165,8 @@ class MonitorSettings(_Section):
     # A picture that stays black or frozen this long while the stream is up is a stored alert
     # (camera.black / camera.frozen); a static scene read as frozen for a few frames is not.
     picture_alert_after_s: float = Field(default=120.0, gt=0)
+    # A watched region (cameras.yaml ``watch``) that stays changed this long is a suspected leak.
+    watch_persist_s: float = Field(default=120.0, gt=0)
 
     @model_validator(mode="after")
     def _k_within_n(self) -> MonitorSettings:

@@ -92,6 +92,7 @@ class _RegionState:
     inner: tuple[slice, slice] = (slice(0), slice(0))  # the region inside the crop, at the compare scale
     ring: npt.NDArray[np.bool_] | None = None  # the ring's pixels at the compare scale
     reference: Gray | None = None
+    reference_view: Image | None = None  # the region in colour as the reference knows it (evidence)
     warm: list[Gray] = field(default_factory=list)
     changed_since: float | None = None
     raised: bool = False
@@ -202,6 +203,21 @@ class RegionWatcher:
             self._global_ref = ref + s.adapt * (whole - ref)
         return events
 
+    def side_by_side(self, name: str, frame: Image) -> Image:
+        """Evidence for an event in region ``name``: its reference appearance and now, side by side."""
+        state = next(st for st in self._states if st.region.name == name)
+        now = _crop(frame, state.region.box)
+        before = state.reference_view if state.reference_view is not None else now
+        scale = max(1.0, 160 / max(now.shape[:2]))
+        size = (round(now.shape[1] * scale), round(now.shape[0] * scale))
+        panels = [cv2.resize(p, size, interpolation=cv2.INTER_NEAREST) for p in (before, now)]
+        for panel, label in zip(panels, ("reference", "now"), strict=True):
+            cv2.putText(
+                panel, label, (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA
+            )
+        gap = np.full((size[1], 4, 3), 255, np.uint8)
+        return np.hstack([panels[0], gap, panels[1]])
+
     def scores(self) -> dict[str, float]:
         return {state.region.name: state.last_score for state in self._states}
 
@@ -238,6 +254,7 @@ class RegionWatcher:
             if len(state.warm) >= s.warmup:
                 state.reference = np.median(np.stack(state.warm), axis=0).astype(np.float32)
                 state.warm = []
+                state.reference_view = _crop(frame, region.box)
             return None
         assert state.ring is not None
         a, b = _affine(state.reference[state.ring], crop[state.ring])  # what the light did around it
@@ -262,7 +279,14 @@ class RegionWatcher:
             state.raised = False
         if score < s.min_area / 2:  # only calm frames teach the reference
             state.reference = state.reference + s.adapt * (mapped - state.reference)
+            state.reference_view = _crop(frame, region.box)
         return None
+
+
+def _crop(frame: Image, box: Box) -> Image:
+    x1, y1, x2, y2 = (round(v) for v in box)
+    crop = frame[y1:y2, x1:x2]
+    return np.ascontiguousarray(crop if crop.ndim == 3 else cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR))
 
 
 def _place(state: _RegionState, width: int, height: int) -> None:

@@ -28,7 +28,7 @@ from serving.pipelines.presence import (
     people_per_zone,
     zone_of_box,
 )
-from vision.detections import Finding
+from vision.detections import Box, Finding
 from vision.images import decode_image, encode_jpeg
 from vision.privacy import blur_regions
 from workflow.domain.confirmation import ConfirmationRule, Sighting, sighting_key
@@ -67,6 +67,7 @@ class Inspection:
     people: int
     annotated_key: str | None
     results: tuple[IngestResult, ...]
+    people_boxes: tuple[Box, ...] = ()  # where people stood (occluders for watched regions)
 
 
 def best_per_zone(
@@ -170,6 +171,7 @@ class InspectTask:
                 sum(counts.values()),
                 annotated_key,
                 results,
+                tuple(analysis.person_boxes()),
             )
         )
 
@@ -183,18 +185,22 @@ class InspectTask:
         return self._c.objects.put(encode_jpeg(np.ascontiguousarray(crop)), content_type="image/jpeg").key
 
     def _notify(self, obs: Observation, result: IngestResult) -> None:
-        """A new (or reopened) hazard goes out on the bus; appended evidence is not news."""
-        if result.hazard_id is None or result.status not in (IngestStatus.CREATED, IngestStatus.REOPENED):
-            return
-        hazard = hazard_detail(self._c.workflow, result.hazard_id).hazard
-        self._c.bus.publish_alert(
-            Alert(
-                alert_id=f"hazard-{hazard.id}-{result.status.value}-{obs.observation_id}"[:128],
-                kind=f"hazard.{result.status.value}",
-                level=hazard.level.rank + 1,
-                message=f"{hazard.level.value} hazard {hazard.id}: {obs.kind} in zone {obs.zone} "
-                f"(camera {obs.source_id})",
-                created_at=obs.observed_at,
-                zone=obs.zone,
-            )
+        announce(self._c, obs, result)
+
+
+def announce(c: Container, obs: Observation, result: IngestResult) -> None:
+    """A new (or reopened) hazard goes out on the bus; appended evidence is not news."""
+    if result.hazard_id is None or result.status not in (IngestStatus.CREATED, IngestStatus.REOPENED):
+        return
+    hazard = hazard_detail(c.workflow, result.hazard_id).hazard
+    c.bus.publish_alert(
+        Alert(
+            alert_id=f"hazard-{hazard.id}-{result.status.value}-{obs.observation_id}"[:128],
+            kind=f"hazard.{result.status.value}",
+            level=hazard.level.rank + 1,
+            message=f"{hazard.level.value} hazard {hazard.id}: {obs.kind} in zone {obs.zone} "
+            f"(camera {obs.source_id})",
+            created_at=obs.observed_at,
+            zone=obs.zone,
         )
+    )

@@ -27,6 +27,7 @@ from serving.pipelines.camera_inspect import (
     InspectPayload,
     InspectTask,
 )
+from serving.pipelines.watched_regions import WatchedRegions
 from serving.tasks.port import TaskSpec, UnknownTaskError
 from vision.images import encode_jpeg
 from workflow.domain.camera_alerts import CameraAlertKind, PictureFaults, alert_for
@@ -83,6 +84,7 @@ class CameraMonitor:
         # and a growing backlog would make every finding late.
         self._max_pending = max_pending if max_pending is not None else 4 * max(1, len(self.cameras)) + 4
         self._pictures = PictureFaults(container.settings.monitor.picture_alert_after_s)
+        self._regions = WatchedRegions(container, self._scheduler.cameras)
         task = inspect_task(container)
         self._unsubscribe = task.results.subscribe(self._on_inspection) if task is not None else None
 
@@ -109,6 +111,14 @@ class CameraMonitor:
         camera = self.cameras[snapshot.camera_id]
         key = self._c.objects.put(encode_jpeg(snapshot.frame), content_type="image/jpeg").key
         record_frame(self._c.workflow, key, camera.id)  # for retention, unless it becomes evidence
+        for changed in self._regions.on_snapshot(snapshot, key):
+            self._alert(
+                camera.id,
+                CameraAlertKind.VIEW_CHANGED,
+                changed.message,
+                snapshot.captured_at,
+                fallback_kind="camera.state",
+            )
         if self._c.settings.privacy.blurs_any((camera.zone, *(p.name for p in camera.polygons))):
             seal_object(self._c.workflow, key, camera.zone)  # shown blurred once inspected, never before
         self.board.on_snapshot(camera.id, key, snapshot.captured_at)
@@ -129,6 +139,7 @@ class CameraMonitor:
         )
 
     def _on_inspection(self, inspection: Inspection) -> None:
+        self._regions.on_inspection(inspection)
         self.board.on_inspection(
             inspection.camera_id,
             inspection.at,

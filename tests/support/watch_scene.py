@@ -29,17 +29,25 @@ def with_puddle(image: np.ndarray, centre: tuple[int, int], radius: int, darken:
 
 
 def write_watch_video(path: Path, seconds: int, leak_from_s: float | None, fps: int = 2) -> Path:
-    """H.264 of the view with sensor noise; from ``leak_from_s`` a puddle sits at (260, 235)."""
+    """H.264 of the view with sensor noise and a frame counter at the bottom left; from ``leak_from_s`` a
+    puddle sits at (260, 235)."""
     rng = np.random.default_rng(7)
     view = textured_view()
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = 480, 360, "yuv420p"
-        stream.options = {"preset": "ultrafast", "bf": "0", "crf": "23"}
+        stream.options = {
+            "preset": "ultrafast",
+            "bf": "0",
+            "crf": "23",
+            "g": str(2 * fps),
+        }  # a keyframe / 2 s
         for i in range(seconds * fps):
             frame = np.clip(view + rng.normal(0, 2.5, view.shape), 0, 255).astype(np.uint8)
             if leak_from_s is not None and i / fps >= leak_from_s:
                 frame = with_puddle(frame, (260, 235), 40)
+            # A frame counter far from the regions: a camera's clock overlay, so no frame reads as frozen.
+            cv2.putText(frame, f"{i:05d}", (8, 350), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2)
             for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")):
                 container.mux(packet)
         for packet in stream.encode():

@@ -22,11 +22,13 @@ class CameraAlertKind(StrEnum):
     OFFLINE = "camera.offline"
     BLACK = "camera.black"  # the stream is up, every frame black
     FROZEN = "camera.frozen"  # the stream is up, the picture does not change
+    VIEW_CHANGED = "camera.view_changed"  # moved, knocked or refocused: watched regions look elsewhere
     BACK = "camera.back"
 
     @property
     def level(self) -> int:
-        return {CameraAlertKind.OFFLINE: 2, CameraAlertKind.BLACK: 1, CameraAlertKind.FROZEN: 1}.get(self, 0)
+        levels = {CameraAlertKind.OFFLINE: 2, CameraAlertKind.BLACK: 1, CameraAlertKind.FROZEN: 1}
+        return levels.get(self, 1 if self is CameraAlertKind.VIEW_CHANGED else 0)
 
 
 # A "back" closes any of these; a second one of the same kind in a row is no news.

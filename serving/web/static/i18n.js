@@ -271,6 +271,8 @@ const en = {
   "finding.leak.stain": "Leak (stain)",
   "finding.leak.vapour": "Leak (vapour)",
   "finding.leak.corrosion": "Corrosion",
+  "finding.leak.suspected": "Suspected leak (watched region changed)",
+  "alertkind.camera.view_changed": "Camera view changed",
 };
 
 const zh = {
@@ -543,6 +545,8 @@ const zh = {
   "finding.leak.stain": "泄漏（渍迹）",
   "finding.leak.vapour": "泄漏（气雾）",
   "finding.leak.corrosion": "腐蚀",
+  "finding.leak.suspected": "疑似泄漏（监视区域变化）",
+  "alertkind.camera.view_changed": "摄像头视角变化",
 };
 
 export const DICTS = { en, "zh-CN": zh };
