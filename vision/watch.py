@@ -288,7 +288,9 @@ class RegionWatcher:
             state.calm_since = at_s
         if state.raised and at_s - state.calm_since >= s.rearm_s:
             state.raised = False
-        if score < s.min_area / 2:  # only calm frames teach the reference
+        # Only calm frames teach the reference, and only unclipped ones (an exposure step's saturated
+        # patches would teach it a level that is not there).
+        if score < s.min_area / 2 and usable.mean() > 0.98:
             state.reference = state.reference + s.adapt * (mapped - state.reference)
             state.reference_view = _crop(frame, region.box)
         return None
