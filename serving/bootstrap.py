@@ -51,6 +51,7 @@ class Container:
     intake: GroupIntake  # camera frames' observations, group-committed across concurrent tasks
     models: ModelRegistry
     analyzer: ImageAnalyzer
+    camera_analyzer: ImageAnalyzer  # camera frames: the PPE model (and the leak model only when opted in)
     decodes: DecodeSlots  # photo decodes in flight in this process
 
     def close(self) -> None:
@@ -82,6 +83,14 @@ def bootstrap(
         analyzer=ImageAnalyzer(
             models,
             (settings.vision.ppe_model, settings.vision.leak_model),
+            tiled=(settings.vision.ppe_model,),
+        ),
+        camera_analyzer=ImageAnalyzer(
+            models,
+            (
+                settings.vision.ppe_model,
+                *((settings.vision.leak_model,) if settings.vision.leak_on_cameras else ()),
+            ),
             tiled=(settings.vision.ppe_model,),
         ),
         decodes=DecodeSlots(settings.photos.decodes_in_flight, settings.photos.decode_wait_s),

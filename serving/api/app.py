@@ -43,6 +43,7 @@ def create_app(container: Container) -> FastAPI:
         hazards_by_kind=lambda: hazards_by_kind(container.workflow),
     )
     container.analyzer.add_observer(metrics.observe_inference)
+    container.camera_analyzer.add_observer(metrics.observe_inference)
     app.state.container = container
     app.state.metrics = metrics
 

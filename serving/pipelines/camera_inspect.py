@@ -104,10 +104,10 @@ class InspectTask:
         )
         vision = c.settings.vision
         zones = {payload.zone, *(polygon.name for polygon in payload.polygons)}
-        analysis = c.analyzer.analyze(image, frame_requirements(vision, zones), payload.tiling)
+        analysis = c.camera_analyzer.analyze(image, frame_requirements(vision, zones), payload.tiling)
         privacy = c.settings.privacy
         blur = privacy.blurs_any(zones)
-        faces = c.analyzer.faces(image, analysis, privacy.detection_floor) if blur else []
+        faces = c.camera_analyzer.faces(image, analysis, privacy.detection_floor) if blur else []
         annotated = analysis.annotated(image, vision.label_language, faces)
         if blur:  # the snapshot (sealed when stored) gets its face-blurred copy, a frame like any other
             display_key = c.objects.put(

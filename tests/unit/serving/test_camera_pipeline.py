@@ -15,6 +15,7 @@ from serving.pipelines.camera_inspect import INSPECT_TASK, Inspection, InspectPa
 from serving.pipelines.camera_monitor import inspect_task
 from serving.pipelines.presence import inside, observation_id, zone_of_box
 from serving.pipelines.sweeps import sweep_once
+from serving.settings import VisionSettings
 from tests.support.api import ApiHarness, api_harness, embedded_settings
 from workflow.domain.clock import FakeClock
 from workflow.domain.evidence import EvidenceKind
@@ -192,3 +193,18 @@ def test_sweeps_publish_expiries_and_stale_sensors(api: ApiHarness) -> None:
     assert str(permit.permit_id) in next(a.message for a in alerts if a.kind == "permit.expired")
     again = sweep_once(ctx, api.container.bus)  # idempotent
     assert (again.expired, again.stale, len(alerts)) == (0, 0, 2)
+
+
+@pytest.mark.parametrize(("opt_in", "expected"), [(False, ["ppe@2"]), (True, ["ppe@2", "leak@1"])])
+def test_camera_frames_get_the_leak_model_only_when_opted_in(
+    tmp_path: Path, opt_in: bool, expected: list[str]
+) -> None:
+    """The synthetic-data leak model sees stains on clean floors: camera frames run the PPE model alone
+    unless ``HAZARDEYE_VISION__LEAK_ON_CAMERAS`` (watched regions look for leaks instead)."""
+    settings = embedded_settings(tmp_path, vision=VisionSettings(leak_on_cameras=opt_in))
+    with api_harness(settings) as harness:
+        ran: list[str] = []
+        harness.container.camera_analyzer.add_observer(lambda model, _s: ran.append(model))
+        _task(harness)(_payload(harness, datetime.now(UTC) - timedelta(seconds=5)))
+        assert ran == expected
+        assert harness.container.analyzer.model_names == ("ppe", "leak")  # photos still get both
