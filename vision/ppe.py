@@ -147,3 +147,9 @@ def _vest_findings(detections: Detections) -> list[Finding]:
             if not any(_inside_fraction(detections.boxes[v], person) >= 0.5 for v in vests):
                 findings.append(Finding(NO_VEST, float(detections.confidences[p]), detections.box(int(p))))
     return findings
+
+
+def person_boxes(detections: Detections) -> list[tuple[float, float, float, float]]:
+    """Every person the detections show: the body box where there is one, else the head."""
+    boxes = [worker.person_box or worker.head_box for worker in workers(detections)]
+    return [box for box in boxes if box is not None]

@@ -21,8 +21,8 @@ import typer
 
 from serving.settings import load_settings
 from vision.detections import Box
-from vision.onnx_detector import DetectorOptions, ModelError
-from vision.ppe import workers
+from vision.onnx_detector import DetectorOptions, ModelError, OnnxDetector
+from vision.ppe import person_boxes
 from vision.registry import ModelRegistry
 from vision.watch import RegionKind, RegionWatcher, WatchedRegion, WatchEvent, WatchSettings
 
@@ -69,24 +69,20 @@ def _frames(source: str, interval_s: float) -> Iterator[tuple[float, Image]]:
             yield at, np.ascontiguousarray(frame.to_ndarray(format="bgr24"), dtype=np.uint8)
 
 
-def _people_finder(enabled: bool) -> tuple[str | None, object]:
+def _people_finder(enabled: bool) -> OnnxDetector | None:
+    """The PPE model, whose people are occluders (None when off or not installed)."""
     if not enabled:
-        return None, None
+        return None
     settings = load_settings()
     registry = ModelRegistry(settings.vision.models_dir, options=DetectorOptions(batch_size=1))
     try:
-        entry, detector = registry.detector(settings.vision.ppe_model)
+        return registry.detector(settings.vision.ppe_model)[1]
     except ModelError:
-        return None, None
-    return entry.ref, detector
+        return None
 
 
-def _people(detector: object, image: Image) -> list[Box]:
-    if detector is None:
-        return []
-    detections = detector.detect(image)  # type: ignore[attr-defined]
-    boxes = [w.person_box or w.head_box for w in workers(detections)]
-    return [box for box in boxes if box is not None]
+def _people(detector: OnnxDetector | None, image: Image) -> list[Box]:
+    return person_boxes(detector.detect(image)) if detector is not None else []
 
 
 def _line(event: WatchEvent) -> str:
@@ -115,7 +111,7 @@ def watch_cmd(
     except (typer.BadParameter, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from exc
-    _, detector = _people_finder(people)
+    detector = _people_finder(people)
     seen = 0
     last_at = 0.0
     try:

@@ -103,9 +103,7 @@ class CameraMonitor:
         if picture is not None:
             faults = ", ".join(sorted(f.value for f in snapshot.flags)) or "good frame"
             message = f"camera {snapshot.camera_id}: picture {faults} (stream up)"
-            self._alert(
-                snapshot.camera_id, picture, message, snapshot.captured_at, fallback_kind="camera.state"
-            )
+            self._alert(snapshot.camera_id, picture, message, snapshot.captured_at)
         if not snapshot.is_evidence:  # frozen/black frames only feed health (and the picture alerts)
             return
         camera = self.cameras[snapshot.camera_id]
@@ -117,7 +115,6 @@ class CameraMonitor:
                 CameraAlertKind.VIEW_CHANGED,
                 changed.message,
                 snapshot.captured_at,
-                fallback_kind="camera.state",
             )
         if self._c.settings.privacy.blurs_any((camera.zone, *(p.name for p in camera.polygons))):
             seal_object(self._c.workflow, key, camera.zone)  # shown blurred once inspected, never before
@@ -154,9 +151,7 @@ class CameraMonitor:
         message = f"camera {event.camera_id}: {event.previous.value} → {event.current.value} ({event.reason})"
         kind = alert_for(event.previous.value, event.current.value)
         level = _STATE_LEVEL.get(event.current, 0)
-        self._alert(
-            event.camera_id, kind, message, event.at, fallback_kind="camera.state", fallback_level=level
-        )
+        self._alert(event.camera_id, kind, message, event.at, fallback_level=level)
 
     def _alert(
         self,
@@ -165,11 +160,10 @@ class CameraMonitor:
         message: str,
         at: datetime,
         *,
-        fallback_kind: str,
         fallback_level: int = 0,
     ) -> None:
         """Store a camera alert (when it is news) and publish it; anything not stored goes out on the live
-        feed as ``fallback_kind``."""
+        feed as ``camera.state``."""
         camera = self.cameras.get(camera_id)
         zone = camera.zone if camera is not None else ""
         stored = None
@@ -184,7 +178,7 @@ class CameraMonitor:
             alert_id, alert_kind, level = str(stored.id), stored.kind, kind.level
         else:  # any other change: the live feed's camera.state
             alert_id = f"camera-{camera_id}-{at.isoformat()}"
-            alert_kind, level = fallback_kind, fallback_level
+            alert_kind, level = "camera.state", fallback_level
         self._c.bus.publish_alert(
             Alert(
                 alert_id=alert_id,

@@ -19,7 +19,7 @@ from serving.kind_labels import drawn_label
 from vision.annotate import annotate
 from vision.detections import Box, Detections, Finding
 from vision.onnx_detector import ModelError
-from vision.ppe import ZoneRequirements, count_people, workers
+from vision.ppe import ZoneRequirements, count_people, person_boxes
 from vision.privacy import blur_regions, face_regions
 from vision.registry import ModelRegistry
 from vision.rules import findings_for
@@ -83,13 +83,12 @@ class ImageAnalysis:
 
     def person_boxes(self) -> list[Box]:
         """Every person the PPE model sees: the body box where there is one, else the head."""
-        boxes = [
-            worker.person_box or worker.head_box
+        return [
+            box
             for run in self.runs
             if "head" in run.detections.class_names
-            for worker in workers(run.detections)
+            for box in person_boxes(run.detections)
         ]
-        return [box for box in boxes if box is not None]
 
     def annotated(self, image: Image, language: str = "en", faces: Sequence[Box] = ()) -> Image:
         """``image`` with every model's boxes and findings drawn on it, labelled in ``language``; the

@@ -18,6 +18,7 @@ from serving.pipelines.camera_inspect import InspectPayload
 from serving.pipelines.camera_monitor import inspect_task
 from serving.settings import PrivacySettings
 from tests.support.api import ApiHarness, api_harness, embedded_settings
+from tests.unit.serving.test_api_hazards import to_rectification
 from workflow.domain.roles import Role
 from workflow.persistence.orm import AuditRow
 from workflow.services.frames import expired_frames, forget_frames, record_frame
@@ -189,16 +190,6 @@ def test_camera_frames_are_sealed_and_their_blurred_copies_live_as_long_as_they_
     assert seal_of(h.container.workflow, snapshots[0]) is None  # a deleted frame's seal goes with it
 
 
-def _hazard_path(h: ApiHarness, hazard_id: int) -> None:
-    for action, role, body in (
-        ("register", Role.INSPECTOR, None),
-        ("dispatch", Role.SAFETY_ENGINEER, {"assignee": "王师傅"}),
-        ("start", Role.RECTIFIER, None),
-    ):
-        response = h.client.post(f"/api/v1/hazards/{hazard_id}/{action}", json=body, headers=h.auth(role))
-        assert response.status_code == 200, response.text
-
-
 def test_manual_report_and_after_photos_are_sealed_and_the_comparison_is_blurred(h: ApiHarness) -> None:
     manual = h.client.post(
         "/api/v1/hazards",
@@ -213,7 +204,7 @@ def test_manual_report_and_after_photos_are_sealed_and_the_comparison_is_blurred
 
     body = _upload(h, WITH_HEADS, "tank-farm")
     hazard_id = next(int(x["hazard_id"]) for x in body["hazards"])  # type: ignore[attr-defined]
-    _hazard_path(h, hazard_id)
+    to_rectification(h, hazard_id)
     scene = cv2.imread(str(WITH_HEADS))
     after = cv2.imencode(".jpg", cv2.convertScaleAbs(scene, alpha=0.9, beta=8))[1].tobytes()  # same place
     response = h.client.post(
