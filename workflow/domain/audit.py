@@ -68,6 +68,11 @@ def verify_chain(entries: list[AuditEntry], head_seq: int, head_hash: str) -> Au
         prev = e.hash
         expected_seq += 1
     last = expected_seq - 1
-    if last != head_seq or prev != (head_hash if head_seq else GENESIS_HASH):
-        return AuditVerification(False, last, last + 1, f"log ends at {last} but the head says {head_seq}")
+    if last != head_seq:
+        # Entries up to the shorter of the two are vouched for; the first one beyond is the bad one.
+        good = min(last, head_seq)
+        return AuditVerification(False, good, good + 1, f"log ends at {last} but the head says {head_seq}")
+    if prev != (head_hash if head_seq else GENESIS_HASH):
+        # Same length, every link intact: the last entry was rewritten consistently.
+        return AuditVerification(False, last - 1, last, f"entry {last} is not the recorded head")
     return AuditVerification(True, last)
