@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 
+from tests.support.role_matrix import EDGES, may
 from workflow.domain.errors import IllegalTransition, InvalidInput, Unauthorised
 from workflow.domain.lifecycle import (
     TRANSITIONS,
@@ -46,18 +47,21 @@ def test_table_has_exactly_the_documented_edges() -> None:
     assert {(e.source, e.target) for e in TRANSITIONS} == LEGAL
 
 
-@pytest.mark.parametrize("edge", TRANSITIONS, ids=lambda e: e.action.value)
+@pytest.mark.parametrize(("source", "action"), list(EDGES), ids=lambda v: str(v))
 @pytest.mark.parametrize("role", list(Role))
-def test_roles_per_edge(edge: object, role: Role) -> None:
-    from workflow.domain.lifecycle import Edge
-
-    assert isinstance(edge, Edge)
+def test_roles_per_edge(source: HazardState, action: Action, role: Role) -> None:
+    edge = edge_for(source, action)
+    assert edge.target is EDGES[(source, action)][0]
     actor = Actor(1, "someone", role)
-    if role in edge.roles:
+    if may(source, action, role):
         authorise(edge, actor)
     else:
-        with pytest.raises(Unauthorised, match=role.value):
+        with pytest.raises(Unauthorised, match=f"role {role.value} may not {action.value}"):
             authorise(edge, actor)
+
+
+def test_the_role_matrix_covers_every_edge() -> None:
+    assert {(e.source, e.action) for e in TRANSITIONS} == set(EDGES)
 
 
 def test_review_is_reviewer_or_admin_only_and_dispatch_engineer_or_admin() -> None:
