@@ -129,6 +129,50 @@ def test_dedup_window_expiry_opens_a_new_hazard(
     assert second.status is IngestStatus.CREATED and second.hazard_id != first.hazard_id
 
 
+def test_a_hazard_seen_continuously_stays_one_hazard_beyond_the_window(
+    ctx: WorkflowContext, clock: FakeClock, make_obs: ObsFactory
+) -> None:
+    """The 8 h window runs from the last sighting, not the first: nine sightings 3 h apart (24 h in all)
+    are one hazard, whose last sighting is the ninth."""
+    start, results = clock.now(), []
+    for n in range(9):
+        results.append(hz.ingest_observation(ctx, make_obs(n, clock.now())))
+        clock.advance(3 * H)
+    assert [r.status for r in results] == [IngestStatus.CREATED] + [IngestStatus.APPENDED] * 8
+    assert {r.hazard_id for r in results} == {results[0].hazard_id}
+    hid = results[0].hazard_id
+    assert hid is not None
+    hazard = hazard_detail(ctx, hid).hazard
+    assert (hazard.evidence_count, hazard.last_seen_at) == (9, start + 24 * H)
+
+
+def test_a_continuous_sighting_in_one_batch_stays_one_hazard(
+    ctx: WorkflowContext, clock: FakeClock, make_obs: ObsFactory
+) -> None:
+    start = clock.now()
+    clock.advance(24 * H)
+    batch = [make_obs(n, start + n * 3 * H) for n in range(9)]
+    results = hz.ingest_observations(ctx, batch)
+    assert [r.status for r in results] == [IngestStatus.CREATED] + [IngestStatus.APPENDED] * 8
+    hid = results[0].hazard_id
+    assert hid is not None and {r.hazard_id for r in results} == {hid}
+    assert hazard_detail(ctx, hid).hazard.last_seen_at == start + 24 * H
+
+
+@pytest.mark.parametrize(
+    ("gap", "status"),
+    [(timedelta(hours=8), IngestStatus.APPENDED), (timedelta(hours=8, microseconds=1), IngestStatus.CREATED)],
+)
+def test_the_dedup_window_is_eight_hours_inclusive(
+    ctx: WorkflowContext, clock: FakeClock, make_obs: ObsFactory, gap: timedelta, status: IngestStatus
+) -> None:
+    first = hz.ingest_observation(ctx, make_obs(1, clock.now()))
+    clock.advance(gap)
+    second = hz.ingest_observation(ctx, make_obs(2, clock.now()))
+    assert second.status is status
+    assert (second.hazard_id == first.hazard_id) is (status is IngestStatus.APPENDED)
+
+
 def test_low_confidence_and_ppe_ok_open_nothing(
     ctx: WorkflowContext, clock: FakeClock, make_obs: ObsFactory
 ) -> None:

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi import File, UploadFile
+from fastapi import File, Request, UploadFile
 from fastapi.testclient import TestClient
 from starlette.types import Message
 
@@ -35,6 +35,10 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
     async def echo_size(photo: UploadFile = File(...)) -> dict[str, int]:
         return {"size": len(await photo.read())}
 
+    @app.post("/api/v1/echo-raw")
+    async def echo_raw(request: Request) -> dict[str, int]:
+        return {"size": len(await request.body())}
+
     with TestClient(app, headers={"Authorization": f"Bearer {key}"}) as c:
         yield c
     container.close()
@@ -46,40 +50,58 @@ def test_upload_under_the_limit_passes(client: TestClient) -> None:
     assert response.json() == {"size": 5000}
 
 
-def test_declared_oversize_is_refused_before_reading(client: TestClient) -> None:
-    response = client.post("/api/v1/echo-size", files={"photo": ("a.jpg", b"x" * (LIMIT + 1), "image/jpeg")})
-    assert response.status_code == 413
-    assert response.json()["detail"]["error"] == "too_large"
-
-
-def test_chunked_oversize_stops_reading_early(client: TestClient) -> None:
-    # Driven at the ASGI level: an HTTP client would read the whole body itself, hiding when the
-    # server stopped pulling chunks.
+def drive(
+    client: TestClient, path: str, chunks: list[bytes], headers: list[tuple[bytes, bytes]]
+) -> tuple[int, int]:
+    """Run one request at the ASGI level: (status, body chunks the app pulled). An HTTP client would
+    read the whole body itself, hiding when the server stopped pulling chunks."""
     app = client.app
     pulled = 0
     sent: list[Message] = []
-    head = b'--B\r\nContent-Disposition: form-data; name="photo"; filename="a.jpg"\r\n\r\n'
 
     async def receive() -> Message:
         nonlocal pulled
         pulled += 1
-        body = head if pulled == 1 else b"x" * 1000
-        return {"type": "http.request", "body": body, "more_body": pulled < 1000}  # ~1 MB, no length
+        body = chunks[pulled - 1] if pulled <= len(chunks) else b""
+        return {"type": "http.request", "body": body, "more_body": pulled < len(chunks)}
 
     async def send(message: Message) -> None:
         sent.append(message)
 
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": "/api/v1/echo-size", "raw_path": b"/api/v1/echo-size",
+        "scheme": "http", "path": path, "raw_path": path.encode(),
         "query_string": b"", "root_path": "", "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
-        "headers": [(b"content-type", b"multipart/form-data; boundary=B"), (b"host", b"test"),
-                    (b"authorization", client.headers["authorization"].encode())],
+        "headers": [(b"host", b"test"), (b"authorization", client.headers["authorization"].encode()),
+                    *headers],
         "app": app,
     }  # fmt: skip
     asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
     start = next(m for m in sent if m["type"] == "http.response.start")
-    assert start["status"] == 413
+    return int(start["status"]), pulled
+
+
+def test_declared_oversize_is_refused_before_reading(client: TestClient) -> None:
+    declared = [(b"content-length", str(LIMIT + 1).encode())]
+    status, pulled = drive(client, "/api/v1/echo-raw", [b"x" * 1000] * 11, declared)
+    assert (status, pulled) == (413, 0)
+
+
+@pytest.mark.parametrize(("size", "status"), [(LIMIT, 200), (LIMIT + 1, 413)])
+def test_the_limit_is_inclusive_for_declared_and_streamed_bodies(
+    client: TestClient, size: int, status: int
+) -> None:
+    body = [b"x" * 1000] * (size // 1000) + [b"x" * (size % 1000)]
+    declared = [(b"content-length", str(size).encode())]
+    assert drive(client, "/api/v1/echo-raw", body, declared)[0] == status
+    assert drive(client, "/api/v1/echo-raw", body, [])[0] == status  # chunked: no length declared
+
+
+def test_chunked_oversize_stops_reading_early(client: TestClient) -> None:
+    head = b'--B\r\nContent-Disposition: form-data; name="photo"; filename="a.jpg"\r\n\r\n'
+    multipart = [(b"content-type", b"multipart/form-data; boundary=B")]
+    status, pulled = drive(client, "/api/v1/echo-size", [head] + [b"x" * 1000] * 999, multipart)  # ~1 MB
+    assert status == 413
     assert pulled < 50  # the rest of the megabyte was never read
 
 

@@ -417,6 +417,22 @@ def test_manual_hazard_with_photo_and_idempotent_retry(h: ApiHarness) -> None:
     assert text.status_code == 415
 
 
+def test_a_manual_reports_idempotency_key_belongs_to_its_reporter(h: ApiHarness) -> None:
+    """Two people's clients may pick the same key: the second report is its own hazard, not a replay."""
+    form = {"kind": "manual.housekeeping", "zone": "tank-farm", "description": "oil rags by the pump"}
+    key = {"Idempotency-Key": "round-1"}
+    mine = h.client.post("/api/v1/hazards", data=form | {"equipment_id": "P-7"},
+                         headers=h.auth(Role.INSPECTOR) | key)  # fmt: skip
+    theirs = h.client.post("/api/v1/hazards", data=form | {"equipment_id": "P-9"},
+                           headers=h.auth(Role.SAFETY_ENGINEER) | key)  # fmt: skip
+    assert (mine.status_code, theirs.status_code) == (201, 201), theirs.text
+    assert theirs.json()["id"] != mine.json()["id"]
+    assert theirs.json()["equipment_id"] == "P-9"
+    again = h.client.post("/api/v1/hazards", data=form | {"equipment_id": "P-9"},
+                          headers=h.auth(Role.SAFETY_ENGINEER) | key)  # fmt: skip
+    assert (again.status_code, again.json()["id"]) == (200, theirs.json()["id"])
+
+
 def test_openapi_documents_the_photo_routes(h: ApiHarness) -> None:
     spec = h.client.get("/openapi.json").json()
     post = spec["paths"]["/api/v1/photos"]["post"]

@@ -121,10 +121,13 @@ def test_blank_after_photo_needs_reinspection(value: int) -> None:
     assert "featureless" in result.reasons[0]
 
 
-def test_noise_only_after_photo_is_not_resolved() -> None:
+def test_noise_only_after_photo_is_a_different_scene() -> None:
+    """Noise has plenty of features and none that match: another place, not a doubtful match."""
     before, box = load("hardhat_b")
     noise = np.random.default_rng(0).integers(0, 256, before.shape, dtype=np.uint8)
-    assert verify(before, noise, box).verdict in {Verdict.DIFFERENT_SCENE, Verdict.NEEDS_REINSPECTION}
+    result = verify(before, noise, box)
+    assert result.verdict is Verdict.DIFFERENT_SCENE
+    assert result.reasons[0].startswith("different scene: same-scene score 0.00")
 
 
 def test_after_photo_of_other_size_and_aspect_registers() -> None:
@@ -144,7 +147,10 @@ def test_box_out_of_view_after_needs_reinspection() -> None:
     # Zoomed in on the left part only: the hazard box is not (fully) in the after photo.
     h = np.array([[2.0, 0, 0], [0, 2.0, -100], [0, 0, 1]])
     result = verify(before, warp(before, h)[:, :300], box)
-    assert result.verdict in {Verdict.NEEDS_REINSPECTION, Verdict.DIFFERENT_SCENE}
+    # The scene matches (it is the same photo, zoomed): it is the box that is out of view.
+    assert result.verdict is Verdict.NEEDS_REINSPECTION
+    assert result.registration is not None and result.registration.same_scene > 0.99
+    assert result.reasons == ("after photo shows only 0% of the hazard box",)
 
 
 def test_tiny_images_are_refused() -> None:
