@@ -111,7 +111,7 @@ def target_tier(definition: SensorDefinition, current: int, value: float) -> int
     for t in definition.thresholds:
         if value >= t.rising:
             rising = t.tier
-    if rising > current:
+    if rising > current:  # pragma: no mutate (">=" is equivalent: at rising == current the loop keeps it)
         return rising
     by_tier = {t.tier: t for t in definition.thresholds}
     tier = current

@@ -73,3 +73,45 @@ def test_box_iou_matches_the_reference_including_degenerate_boxes(seed: int) -> 
     for index in (0, 7, 11, 30):
         expected = [_iou(boxes[index].tolist(), other) for other in boxes.tolist()]
         np.testing.assert_allclose(box_iou(boxes[index], boxes), expected, atol=1e-6)
+
+
+def test_iou_of_hand_drawn_boxes() -> None:
+    a = np.array([0, 0, 10, 10], np.float32)
+    others = np.array(
+        [[5, 0, 15, 10], [0, 0, 10, 5], [10, 0, 20, 10], [20, 20, 30, 30], [0, 0, 10, 10], [2, 2, 2, 8]],
+        np.float32,
+    )
+    # half-shifted: 50 / 150; lower half: 50 / 100; touching edge, disjoint: 0; itself: 1; zero width: 0
+    np.testing.assert_allclose(box_iou(a, others), [1 / 3, 0.5, 0.0, 0.0, 1.0, 0.0], atol=1e-6)
+
+
+@pytest.mark.parametrize(("threshold", "kept"), [(0.5, [0, 1]), (0.49, [0])])
+def test_an_overlap_equal_to_the_threshold_is_kept(threshold: float, kept: list[int]) -> None:
+    boxes = np.array([[0, 0, 10, 10], [0, 0, 10, 5]], np.float32)  # IoU exactly 0.5
+    assert nms(boxes, np.array([0.9, 0.8], np.float32), threshold).tolist() == kept
+
+
+def test_the_most_confident_box_wins_whatever_the_input_order() -> None:
+    boxes = np.array([[1, 1, 11, 11], [50, 50, 60, 60], [0, 0, 10, 10]], np.float32)
+    scores = np.array([0.6, 0.7, 0.9], np.float32)
+    assert nms(boxes, scores, 0.5).tolist() == [2, 1]
+
+
+def test_equal_scores_keep_the_earlier_box() -> None:
+    boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [0, 1, 10, 11]], np.float32)
+    assert nms(boxes, np.array([0.8, 0.8, 0.8], np.float32), 0.5).tolist() == [0]
+
+
+def test_a_suppressed_box_no_longer_suppresses_others() -> None:
+    """A chain a–b–c where only neighbours overlap: a removes b, and c (disjoint from a) stays."""
+    boxes = np.array([[0, 0, 10, 10], [6, 0, 16, 10], [12, 0, 22, 10]], np.float32)
+    scores = np.array([0.9, 0.8, 0.7], np.float32)
+    assert nms(boxes, scores, 0.1).tolist() == [0, 2]
+
+
+def test_classes_far_apart_in_coordinates_are_still_kept_apart() -> None:
+    """Class offsets must clear the largest coordinate: a class-1 box at the far edge of the image
+    and a class-0 box beside it never meet."""
+    boxes = np.array([[0, 0, 1000, 1000], [0, 0, 1000, 1000], [999, 999, 1000, 1000]], np.float32)
+    scores = np.array([0.9, 0.8, 0.7], np.float32)
+    assert batched_nms(boxes, scores, np.array([0, 1, 1]), 0.5).tolist() == [0, 1, 2]

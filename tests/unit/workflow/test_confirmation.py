@@ -92,3 +92,14 @@ def test_old_sightings_are_pruned(sqlite_ctx: WorkflowContext) -> None:
     with sqlite_ctx.uow() as uow:
         kept = uow.session.scalar(select(func.count()).select_from(CameraSightingRow))
     assert kept == 9  # 4 windows of 2 before the newest, plus the newest
+
+
+def test_a_bad_rule_names_its_numbers() -> None:
+    with pytest.raises(InvalidInput, match=r"^confirmation needs 1 <= k <= n, got k=3, n=2$"):
+        ConfirmationRule(3, 2)
+
+
+def test_a_window_of_two_is_the_previous_snapshot_and_the_current_one() -> None:
+    history = [_s(1, HEAD), _s(3), _s(2, LEAK)]
+    assert window_ending_at(history, _s(4, HEAD), 2) == (_s(3), _s(4, HEAD))
+    assert window_ending_at(history, _s(4, HEAD), 1) == (_s(4, HEAD),)

@@ -6,7 +6,7 @@ import pytest
 
 from workflow.domain.errors import ClockSkew, InvalidInput
 from workflow.domain.evidence import Verdict, VerificationOutcome
-from workflow.domain.observations import Observation, SourceKind, check_not_future, dedup_key
+from workflow.domain.observations import Observation, SourceKind, check_not_future, dedup_key, repeat_key
 
 T = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -88,3 +88,64 @@ def test_photos_merge_only_when_they_name_the_same_equipment() -> None:
     # A report by hand without equipment is about the zone; a camera is its own place.
     assert dedup_key(photo("r1", None, SourceKind.MANUAL)) == "ppe.no_helmet|bay-2|equipment:-"
     assert dedup_key(photo("cam-4", None, SourceKind.CAMERA)) == "ppe.no_helmet|bay-2|camera:cam-4"
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"observation_id": "x" * 129}, "observation_id must be 1–128 characters"),
+        ({"kind": "helmet"}, "observation kind 'helmet' must look like 'family.name' (e.g. ppe.no_helmet)"),
+        ({"confidence": "high"}, "confidence must be a finite number, got 'high'"),
+        ({"confidence": float("inf")}, "confidence must be a finite number, got inf"),
+        ({"confidence": 1.01}, "confidence must be within 0–1, got 1.01"),
+        ({"zone": ""}, "zone must not be empty"),
+        ({"source_id": " "}, "source_id must not be empty"),
+        (
+            {"source_kind": "drone"},
+            "source_kind must be one of ['camera', 'photo', 'sensor', 'manual'], got 'drone'",
+        ),
+        ({"evidence_keys": ("a", "")}, "evidence keys must not be empty strings"),
+        (
+            {"box": (0.0, 0.0, 1.0)},
+            "box must be finite x1, y1, x2, y2 with x2 ≥ x1 and y2 ≥ y1, got (0.0, 0.0, 1.0)",
+        ),
+        ({"box": (0.0, 5.0, 1.0, 4.0)}, "box must be finite x1, y1, x2, y2 with x2 ≥ x1 and y2 ≥ y1"),
+        ({"box": (0.0, 0.0, 1.0, float("nan"))}, "box must be finite"),
+    ],
+)
+def test_bad_observations_say_what_is_wrong(bad: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        obs(**bad)
+    assert str(refused.value).startswith(message)
+
+
+def test_observations_on_their_bounds_are_accepted() -> None:
+    assert obs(observation_id="x" * 128).observation_id == "x" * 128
+    assert obs(confidence=0.0).confidence == 0.0 and obs(confidence=1).confidence == 1
+    assert obs(box=(3.0, 4.0, 3.0, 4.0)).box == (3.0, 4.0, 3.0, 4.0)  # a point is a (tiny) box
+    coerced = obs(source_kind="photo", evidence_keys=["a", "b"])
+    assert coerced.source_kind is SourceKind.PHOTO and coerced.evidence_keys == ("a", "b")
+    assert obs(kind="leak.stain.wet").family == "leak"
+
+
+def test_fixed_sources_merge_per_source_even_when_they_name_equipment() -> None:
+    assert dedup_key(obs(source_kind=SourceKind.SENSOR, source_id="cl2-1", equipment_id="P-1")) == (
+        "ppe.no_helmet|z1|sensor:cl2-1"
+    )
+    assert dedup_key(obs(equipment_id="P-1")) == "ppe.no_helmet|z1|camera:cam1"
+
+
+def test_repeats_count_per_equipment_else_per_area() -> None:
+    assert repeat_key("leak.drip", "F-12", "tank farm") == "leak.drip|equipment:F-12"
+    assert repeat_key("leak.drip", None, "tank farm") == "leak.drip|area:tank farm"
+    assert repeat_key("leak.drip", "", "tank farm") == "leak.drip|area:tank farm"
+
+
+def test_a_timestamp_exactly_at_the_tolerated_skew_is_accepted() -> None:
+    check_not_future(T + timedelta(minutes=2), T, timedelta(minutes=2), "observed_at")
+    with pytest.raises(ClockSkew) as refused:
+        check_not_future(T + timedelta(minutes=2, microseconds=1), T, timedelta(minutes=2), "observed_at")
+    assert str(refused.value) == (
+        "observed_at 2026-01-01T00:02:00.000001+00:00 is ahead of the server clock "
+        "2026-01-01T00:00:00+00:00 by more than 0:02:00"
+    )
