@@ -29,6 +29,8 @@ __all__ = [
     "Verdict",
     "Verification",
     "VerifyConfig",
+    "decide_region",
+    "decide_scene",
     "hazard_classes_for",
     "verify",
 ]
@@ -107,27 +109,36 @@ def verify(
 
     reg = register(before, after, cfg.registration)
     timings.append(("registration", (time.perf_counter() - start) * 1e3))
-    if min(reg.keypoints_before, reg.keypoints_after) < cfg.registration.min_features:
-        which = "before" if reg.keypoints_before < reg.keypoints_after else "after"
-        keypoints = min(reg.keypoints_before, reg.keypoints_after)
-        reason = f"{which} photo is blank or featureless ({keypoints} keypoints)"
-        return Verification(Verdict.NEEDS_REINSPECTION, (reason,), reg, None, tuple(timings))
-    if reg.homography is None or reg.same_scene < cfg.different_scene_max:
-        reason = f"different scene: same-scene score {reg.same_scene:.2f}, {reg.inliers} inliers"
-        return Verification(Verdict.DIFFERENT_SCENE, (reason,), reg, None, tuple(timings))
-    if reg.same_scene < cfg.same_scene_min:
-        score = f"{reg.same_scene:.2f} < {cfg.same_scene_min:.2f}"
-        reason = f"weak match: same-scene score {score} ({reg.inliers} inliers)"
-        return Verification(Verdict.NEEDS_REINSPECTION, (reason,), reg, None, tuple(timings))
+    scene = decide_scene(reg, cfg)
+    if scene is not None:
+        return Verification(scene[0], scene[1], reg, None, tuple(timings))
+    assert reg.homography is not None  # decide_scene calls a missing homography a different scene
 
     t_region = time.perf_counter()
     region = check_region(before, after, box, reg.homography, detector, hazard_classes)
     timings.append(("region", (time.perf_counter() - t_region) * 1e3))
-    verdict, reasons = _decide(region, cfg)
+    verdict, reasons = decide_region(region, cfg)
     return Verification(verdict, reasons, reg, region, tuple(timings))
 
 
-def _decide(region: RegionCheck, cfg: VerifyConfig) -> tuple[Verdict, tuple[str, ...]]:
+def decide_scene(reg: Registration, cfg: VerifyConfig) -> tuple[Verdict, tuple[str, ...]] | None:
+    """The verdict when the registration alone settles it (featureless, another place, weak match);
+    None when the scene matches well enough to look at the hazard region."""
+    if min(reg.keypoints_before, reg.keypoints_after) < cfg.registration.min_features:
+        which = "before" if reg.keypoints_before < reg.keypoints_after else "after"
+        keypoints = min(reg.keypoints_before, reg.keypoints_after)
+        return Verdict.NEEDS_REINSPECTION, (f"{which} photo is blank or featureless ({keypoints} keypoints)",)
+    if reg.homography is None or reg.same_scene < cfg.different_scene_max:
+        reason = f"different scene: same-scene score {reg.same_scene:.2f}, {reg.inliers} inliers"
+        return Verdict.DIFFERENT_SCENE, (reason,)
+    if reg.same_scene < cfg.same_scene_min:
+        score = f"{reg.same_scene:.2f} < {cfg.same_scene_min:.2f}"
+        return Verdict.NEEDS_REINSPECTION, (f"weak match: same-scene score {score} ({reg.inliers} inliers)",)
+    return None
+
+
+def decide_region(region: RegionCheck, cfg: VerifyConfig) -> tuple[Verdict, tuple[str, ...]]:
+    """The verdict from the hazard region's numbers, once the scene matches."""
     if region.visible_fraction < cfg.min_visible:
         return Verdict.NEEDS_REINSPECTION, (
             f"after photo shows only {region.visible_fraction:.0%} of the hazard box",
