@@ -125,14 +125,14 @@ def step(
 ) -> tuple[SensorState, TierChange | None]:
     """Feed one (validated) reading; returns the new state and the committed tier change, if any."""
     target = target_tier(definition, state.tier, value)
-    base = SensorState(state.tier, None, None, value, at, stale=False)
+    base = SensorState(state.tier, None, None, value, at)
     if target == state.tier:
         return base, None
     since = state.candidate_since if state.candidate_tier == target and state.candidate_since else at
     if at - since >= definition.debounce:
         change = TierChange(state.tier, target, value, at)
-        return SensorState(target, None, None, value, at, stale=False), change
-    return SensorState(state.tier, target, since, value, at, stale=False), None
+        return SensorState(target, None, None, value, at), change
+    return SensorState(state.tier, target, since, value, at), None
 
 
 def is_stale(definition: SensorDefinition, state: SensorState, now: datetime) -> bool:

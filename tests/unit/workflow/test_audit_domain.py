@@ -132,3 +132,7 @@ def test_a_log_with_entries_but_an_empty_head_is_caught() -> None:
     assert verify_chain(entries, 0, GENESIS_HASH) == AuditVerification(
         False, 0, 1, "log ends at 2 but the head says 0"
     )
+
+
+def test_an_empty_log_with_no_head_is_intact_whatever_the_head_hash_field_holds() -> None:
+    assert verify_chain([], 0, "") == AuditVerification(True, 0, None, "")

@@ -18,13 +18,13 @@ def test_scores_on_the_bounds_are_accepted(score: float) -> None:
 
 @pytest.mark.parametrize("score", [-0.001, 1.001, math.nan, math.inf, -math.inf])
 def test_a_match_score_outside_0_1_is_refused(score: float) -> None:
-    with pytest.raises(InvalidInput, match="verification scores must be finite and within 0–1"):
+    with pytest.raises(InvalidInput, match=r"^verification scores must be finite and within 0–1, got \["):
         VerificationOutcome(Verdict.RESOLVED, score)
 
 
 @pytest.mark.parametrize("score", [-0.001, 1.001, math.nan])
 def test_a_hazard_score_outside_0_1_is_refused(score: float) -> None:
-    with pytest.raises(InvalidInput, match="verification scores must be finite and within 0–1"):
+    with pytest.raises(InvalidInput, match=r"^verification scores must be finite and within 0–1, got \["):
         VerificationOutcome(Verdict.RESOLVED, 0.9, hazard_score=score)
 
 
@@ -35,7 +35,7 @@ def test_a_score_that_is_not_a_number_is_refused() -> None:
 
 def test_inliers_may_be_zero_but_not_negative() -> None:
     assert VerificationOutcome(Verdict.NEEDS_REINSPECTION, 0.1, 0).inliers == 0
-    with pytest.raises(InvalidInput, match="inliers must be ≥ 0"):
+    with pytest.raises(InvalidInput, match=r"^inliers must be ≥ 0$"):
         VerificationOutcome(Verdict.NEEDS_REINSPECTION, 0.1, -1)
 
 
@@ -49,7 +49,7 @@ def test_regions_resolved_between_zero_and_checked_are_accepted(checked: int, re
 
 @pytest.mark.parametrize(("checked", "resolved"), [(3, 4), (3, -1), (-1, None), (0, 1)])
 def test_regions_resolved_outside_zero_to_checked_are_refused(checked: int, resolved: int | None) -> None:
-    with pytest.raises(InvalidInput, match="regions resolved must be between 0 and the regions checked"):
+    with pytest.raises(InvalidInput, match=r"^regions resolved must be between 0 and the regions checked$"):
         VerificationOutcome(Verdict.NOT_RESOLVED, 0.9, regions_checked=checked, regions_resolved=resolved)
 
 

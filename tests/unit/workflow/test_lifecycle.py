@@ -79,3 +79,13 @@ def test_unknown_state_is_a_clear_error() -> None:
     with pytest.raises(InvalidInput, match="unknown hazard state 'fixed'"):
         parse_state("fixed")
     assert parse_state("closed") is S.CLOSED
+
+
+def test_refusals_name_the_step_and_who_may_take_it() -> None:
+    with pytest.raises(IllegalTransition, match=r"^cannot approve a hazard in state registered$"):
+        edge_for(S.REGISTERED, Action.APPROVE)
+    with pytest.raises(
+        Unauthorised,
+        match=r"^role inspector may not close; allowed: \['admin', 'reviewer', 'safety_engineer'\]$",
+    ):
+        authorise(edge_for(S.REVIEWED, Action.CLOSE), Actor(1, "ann", Role.INSPECTOR))

@@ -149,3 +149,10 @@ def test_a_timestamp_exactly_at_the_tolerated_skew_is_accepted() -> None:
         "observed_at 2026-01-01T00:02:00.000001+00:00 is ahead of the server clock "
         "2026-01-01T00:00:00+00:00 by more than 0:02:00"
     )
+
+
+def test_a_naive_observation_time_is_refused_by_name() -> None:
+    with pytest.raises(
+        InvalidInput, match=r"^observed_at must be timezone-aware, got naive 2026-01-01T00:00:00$"
+    ):
+        obs(observed_at=datetime(2026, 1, 1))

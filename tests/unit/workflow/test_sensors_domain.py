@@ -192,3 +192,7 @@ def test_definitions_on_their_bounds_are_accepted() -> None:
         == "[[2, 1.0, 0.8], [3, 3.0, 2.8]]"
     )
     assert SensorDefinition.thresholds_from_json("[[2, 1.0, 0.8], [3, 3.0, 2.8]]") == CL2.thresholds
+
+
+def test_hysteresis_lowers_each_falling_threshold() -> None:
+    assert tiers_with_hysteresis((1.0, 3.0), 0.5) == (Threshold(2, 1.0, 0.5), Threshold(3, 3.0, 2.5))
