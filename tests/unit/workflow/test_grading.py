@@ -49,7 +49,7 @@ def test_matrix_rejects_out_of_range(bad: object) -> None:
 
 def test_red_deadlines_from_the_seeds() -> None:
     t = datetime(2026, 1, 1, tzinfo=UTC)
-    d = deadlines_for(RiskLevel.RED, t, P)
+    d = deadlines_for(RiskLevel.RED, t, GradingPolicy())
     assert (d.notify_by - t, d.respond_by - t, d.fix_by - t) == (
         timedelta(minutes=15),
         timedelta(hours=2),
@@ -85,8 +85,9 @@ def test_every_levels_deadlines_written_out() -> None:
         RiskLevel.YELLOW: (4 * h, 24 * h, 7 * 24 * h),
         RiskLevel.BLUE: (24 * h, 72 * h, 30 * 24 * h),
     }
+    policy = GradingPolicy()  # built here: a module-level policy is made before a mutant is switched on
     for level, (notify, respond, fix) in expected.items():
-        d = deadlines_for(level, t, P)
+        d = deadlines_for(level, t, policy)
         assert (d.notify_by, d.respond_by, d.fix_by) == (t + notify, t + respond, t + fix)
 
 
