@@ -11,6 +11,7 @@ from vision.matching import Verdict, Verification
 
 PANEL_HEIGHT = 540
 MAX_LINES = 60  # more match lines only hide the photos
+CAPTION_HEAD, CAPTION_ROW, CAPTION_REASONS = 36, 22, 3  # caption band: verdict line, then reason lines
 COLOURS = {
     Verdict.RESOLVED: (60, 180, 60),
     Verdict.NOT_RESOLVED: (40, 40, 220),
@@ -39,10 +40,20 @@ def render(
     if result.region is not None:
         polygon = np.array([[x * s_a + offset, y * s_a] for x, y in result.region.warped_polygon], np.int32)
         cv2.polylines(canvas, [polygon], True, colour, 2, cv2.LINE_AA)
-    _label(canvas, f"{result.verdict.value}", (10, 30), colour, 0.9)
-    for row, reason in enumerate(result.reasons[:3]):
-        _label(canvas, reason[:110], (10, 60 + 24 * row), (255, 255, 255), 0.55)
-    return canvas
+    return _with_caption(canvas, result, colour)
+
+
+def _with_caption(
+    canvas: npt.NDArray[np.uint8], result: Verification, colour: tuple[int, int, int]
+) -> npt.NDArray[np.uint8]:
+    """The verdict and its reasons on a band below the photos: over the photos, the match lines ran
+    through the text and the outlined label read as two overlapping words."""
+    reasons = result.reasons[:CAPTION_REASONS]
+    band = np.zeros((CAPTION_HEAD + CAPTION_ROW * len(reasons), canvas.shape[1], 3), np.uint8)
+    _label(band, result.verdict.value, (10, 27), colour, 0.8)
+    for row, reason in enumerate(reasons):
+        _label(band, reason[:110], (10, CAPTION_HEAD + 16 + CAPTION_ROW * row), (235, 235, 235), 0.5)
+    return np.concatenate([canvas, band], axis=0)
 
 
 def _panel(image: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint8], float]:
@@ -59,6 +70,5 @@ def _label(
     colour: tuple[int, int, int],
     size: float,
 ) -> None:
-    # Hershey fonts are built into OpenCV: nothing to download or ship. Dark outline keeps text readable.
-    cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, size, (0, 0, 0), 4, cv2.LINE_AA)
+    # Hershey fonts are built into OpenCV: nothing to download or ship. The band is black: no outline.
     cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, size, colour, 1, cv2.LINE_AA)

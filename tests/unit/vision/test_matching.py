@@ -214,4 +214,10 @@ def test_evidence_image_shows_both_photos() -> None:
     after = warp(remove(before, box), homography(box, before.shape, 8.0, 1.1))
     result = verify(before, after, box)
     image = render(before, after, box, result)
-    assert image.dtype == np.uint8 and image.shape[0] == 540 and image.shape[1] > 2 * 540
+    rows = min(3, len(result.reasons))
+    assert image.dtype == np.uint8 and image.shape[0] == 540 + 36 + 22 * rows and image.shape[1] > 2 * 540
+    # The photos keep their own pixels at the top; the caption band below is black but for its text.
+    top = np.asarray(cv2.resize(before, (round(before.shape[1] * 540 / before.shape[0]), 540)), np.uint8)
+    band = image[540:]
+    assert 0.002 < (band.max(axis=2) > 60).mean() < 0.2
+    assert np.abs(image[:20, : top.shape[1]].astype(int) - top[:20].astype(int)).mean() < 2  # no text there
