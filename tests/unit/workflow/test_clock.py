@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 import pytest
 
@@ -41,3 +41,15 @@ def test_the_fake_clock_moves_forward_only() -> None:
         clock.advance(timedelta(microseconds=-1))
     clock.set(T)  # set may go back: a test rewinding on purpose
     assert clock.now() == T
+
+
+class _NoOffset(tzinfo):
+    """A time zone that knows no offset: such a time is as ambiguous as a naive one."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+
+def test_a_time_zone_without_an_offset_counts_as_naive() -> None:
+    with pytest.raises(InvalidInput, match="^at must be timezone-aware"):
+        require_aware(datetime(2026, 3, 2, 8, 0, tzinfo=_NoOffset()), "at")
