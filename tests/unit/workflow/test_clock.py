@@ -49,7 +49,13 @@ class _NoOffset(tzinfo):
     def utcoffset(self, dt: datetime | None) -> timedelta | None:
         return None
 
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return "nowhere"
+
 
 def test_a_time_zone_without_an_offset_counts_as_naive() -> None:
-    with pytest.raises(InvalidInput, match="^at must be timezone-aware"):
+    with pytest.raises(InvalidInput, match=r"^at must be timezone-aware"):
         require_aware(datetime(2026, 3, 2, 8, 0, tzinfo=_NoOffset()), "at")
