@@ -56,6 +56,8 @@ def batched_nms(
     """
     if boxes.size == 0:
         return np.zeros(0, dtype=np.int64)
-    offset = float(boxes.max()) + 1.0
-    shifted = boxes + (class_ids.astype(np.float32) * offset)[:, None]
+    # Not mutated: any shift past the largest coordinate, up or down, in float32 or float64, keeps the
+    # classes apart (the mutants +2, -shift, astype(None) are equivalent); a test pins the separation.
+    offset = float(boxes.max()) + 1.0  # pragma: no mutate
+    shifted = boxes + (class_ids.astype(np.float32) * offset)[:, None]  # pragma: no mutate
     return nms(shifted, scores, iou_threshold)

@@ -48,14 +48,21 @@ def test_bearer_key_identifies_the_actor(container: Container) -> None:
     assert response.json() == {"name": "li", "role": "inspector"}
 
 
-@pytest.mark.parametrize("header", [None, "Bearer wrong-key", "Basic dXNlcjpwYXNz"])
-def test_missing_or_unknown_key_is_401_json(container: Container, header: str | None) -> None:
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (None, "missing API key: send 'Authorization: Bearer KEY'"),
+        ("Basic dXNlcjpwYXNz", "missing API key: send 'Authorization: Bearer KEY'"),
+        ("Bearer wrong-key", "unknown or disabled API key"),
+    ],
+)
+def test_missing_or_unknown_key_is_401_json(container: Container, header: str | None, message: str) -> None:
     headers = {"Authorization": header} if header else {}
     with TestClient(_app(container)) as client:
         response = client.get("/api/v1/me", headers=headers)
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
-    assert response.json()["detail"]["error"] == "unauthenticated"
+    assert response.json() == {"detail": {"error": "unauthenticated", "message": message}}
 
 
 def test_roles_are_checked_on_mutating_endpoints(container: Container) -> None:
@@ -66,7 +73,9 @@ def test_roles_are_checked_on_mutating_endpoints(container: Container) -> None:
         allowed = client.post("/test/review", headers={"Authorization": f"Bearer {reviewer}"})
     assert refused.status_code == 403
     assert refused.json()["detail"]["error"] == "forbidden"
-    assert "inspector" in refused.json()["detail"]["message"]
+    assert refused.json()["detail"]["message"] == (
+        "role 'inspector' may not do this; needs one of ['admin', 'reviewer']"
+    )
     assert allowed.status_code == 200
     assert allowed.json() == {"by": "rev"}
 

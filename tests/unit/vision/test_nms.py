@@ -115,3 +115,28 @@ def test_classes_far_apart_in_coordinates_are_still_kept_apart() -> None:
     boxes = np.array([[0, 0, 1000, 1000], [0, 0, 1000, 1000], [999, 999, 1000, 1000]], np.float32)
     scores = np.array([0.9, 0.8, 0.7], np.float32)
     assert batched_nms(boxes, scores, np.array([0, 1, 1]), 0.5).tolist() == [0, 1, 2]
+
+
+def test_sub_pixel_boxes_have_their_true_overlap() -> None:
+    """Boxes in normalised coordinates have areas far below 1: the union guard must not swallow them."""
+    a = np.array([0.0, 0.0, 0.5, 0.5], np.float32)
+    iou = box_iou(a, np.array([[0.0, 0.0, 0.5, 0.25]], np.float32))
+    assert iou.dtype == np.float32
+    np.testing.assert_allclose(iou, [0.5], atol=1e-6)
+
+
+def test_many_tied_scores_keep_their_input_order() -> None:
+    """Ties are broken by input order (a stable sort), however many boxes tie."""
+    boxes = np.array([[20 * i, 0, 20 * i + 10, 10] for i in range(40)], np.float32)  # all disjoint
+    scores = [round(0.1 + 0.2 * ((7 * i) % 5), 1) for i in range(40)]  # five values, eight boxes each
+    kept = nms(boxes, np.array(scores, np.float32), 0.5)
+    assert kept.dtype == np.int64 and kept.tolist() == sorted(range(40), key=lambda i: (-scores[i], i))
+
+
+def test_with_a_zero_threshold_classes_still_never_touch() -> None:
+    boxes = np.array([[0, 0, 1000, 1000], [0, 0, 1000, 1000]], np.float32)
+    kept = batched_nms(boxes, np.array([0.9, 0.8], np.float32), np.array([0, 1]), 0.0)
+    assert kept.dtype == np.int64 and kept.tolist() == [0, 1]
+    assert batched_nms(
+        np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64), 0.5
+    ).dtype == (np.int64)

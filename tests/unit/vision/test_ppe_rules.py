@@ -109,3 +109,15 @@ def test_leak_classes_become_leak_findings_through_the_same_rules_layer() -> Non
 def test_no_detections_no_findings() -> None:
     assert findings_for(Detections.empty(HARDHAT)) == []
     assert count_people(Detections.empty(HARDHAT)) == 0
+
+
+def test_a_model_with_ppe_and_leak_classes_gets_both_rule_sets_and_the_zones_requirements() -> None:
+    names = ("head", "helmet", "person", "leak", "stain", "corrosion")
+    detections = _dets([("head", 0.8, (10, 10, 30, 30)), ("leak", 0.9, (100, 100, 140, 140))], names)
+    assert [f.kind for f in findings_for(detections)] == ["leak.leak", NO_HELMET]
+    assert [f.kind for f in findings_for(detections, ZoneRequirements(helmet=False))] == ["leak.leak"]
+
+
+def test_a_model_without_ppe_or_leak_classes_gives_no_findings() -> None:
+    detections = _dets([("forklift", 0.9, (0, 0, 50, 50))], ("forklift", "pallet"))
+    assert findings_for(detections) == []
