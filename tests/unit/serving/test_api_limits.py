@@ -44,6 +44,14 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
     container.close()
 
 
+def test_the_refusal_says_what_the_limit_is(client: TestClient) -> None:
+    response = client.post("/api/v1/echo-raw", content=b"x" * (LIMIT + 1))
+    assert response.status_code == 413
+    assert response.json() == {
+        "detail": {"error": "too_large", "message": "request body exceeds the limit of 10000 bytes"}
+    }
+
+
 def test_upload_under_the_limit_passes(client: TestClient) -> None:
     response = client.post("/api/v1/echo-size", files={"photo": ("a.jpg", b"x" * 5000, "image/jpeg")})
     assert response.status_code == 200
@@ -51,13 +59,17 @@ def test_upload_under_the_limit_passes(client: TestClient) -> None:
 
 
 def drive(
-    client: TestClient, path: str, chunks: list[bytes], headers: list[tuple[bytes, bytes]]
+    client: TestClient,
+    path: str,
+    chunks: list[bytes],
+    headers: list[tuple[bytes, bytes]],
+    sent: list[Message] | None = None,
 ) -> tuple[int, int]:
-    """Run one request at the ASGI level: (status, body chunks the app pulled). An HTTP client would
-    read the whole body itself, hiding when the server stopped pulling chunks."""
+    """Run one request at the ASGI level: (status, body chunks the app pulled); the messages the app sent
+    go to ``sent``. An HTTP client would read the whole body itself, hiding when the server stopped."""
     app = client.app
     pulled = 0
-    sent: list[Message] = []
+    sent = [] if sent is None else sent
 
     async def receive() -> Message:
         nonlocal pulled
@@ -83,8 +95,14 @@ def drive(
 
 def test_declared_oversize_is_refused_before_reading(client: TestClient) -> None:
     declared = [(b"content-length", str(LIMIT + 1).encode())]
-    status, pulled = drive(client, "/api/v1/echo-raw", [b"x" * 1000] * 11, declared)
+    sent: list[Message] = []
+    status, pulled = drive(client, "/api/v1/echo-raw", [b"x" * 1000] * 11, declared, sent)
     assert (status, pulled) == (413, 0)
+    body = b'{"detail": {"error": "too_large", "message": "request body exceeds the limit of 10000 bytes"}}'
+    start, sent_body = sent
+    # The security-header middleware outside adds its own headers after these.
+    assert start["headers"][:2] == [(b"content-type", b"application/json"), (b"connection", b"close")]
+    assert sent_body == {"type": "http.response.body", "body": body}
 
 
 @pytest.mark.parametrize(("size", "status"), [(LIMIT, 200), (LIMIT + 1, 413)])
