@@ -4,12 +4,23 @@ box ≥ 90 % visible, surroundings ≥ 0.5 similar, resolved: change ≥ 0.2 and
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from vision.matching import RegionCheck, Registration, Verdict, VerifyConfig, decide_region, decide_scene
+from vision.matching import (
+    MatchingError,
+    RegionCheck,
+    Registration,
+    Verdict,
+    VerifyConfig,
+    decide_region,
+    decide_scene,
+    hazard_classes_for,
+    verify,
+)
 
 CFG = VerifyConfig()
 NO_POINTS = np.zeros((0, 2), np.float32)
@@ -108,3 +119,55 @@ def test_a_resolved_region_says_why() -> None:
 def test_a_confidence_floor_of_its_own_is_inclusive(confidence: float, verdict: Verdict) -> None:
     floor = replace(CFG, hazard_confidence=0.3)
     assert decide_region(replace(CLEAR, hazard_confidence_after=confidence), floor)[0] is verdict
+
+
+BLANK = np.full((128, 128, 3), 90, np.uint8)
+
+
+@pytest.mark.parametrize(
+    "box",
+    [(10.0, 10.0, 14.0, 20.0), (0.5, 10.0, 4.5, 20.0), (10.0, 0.5, 20.0, 4.5), (-20.0, 10.0, 80.0, 20.0)],
+)
+def test_boxes_on_the_size_and_inside_bounds_are_accepted(box: tuple[float, float, float, float]) -> None:
+    assert verify(BLANK, BLANK.copy(), box).verdict is Verdict.NOT_RESOLVED  # identical: refused nothing
+
+
+@pytest.mark.parametrize(
+    ("box", "message"),
+    [
+        ((10.0, 10.0, 10.0, 20.0), "is not a valid x1,y1,x2,y2 box"),
+        ((10.0, 10.0, 20.0, 10.0), "is not a valid x1,y1,x2,y2 box"),
+        ((10.0, 10.0, 13.9, 20.0), "lies outside the 128x128 before photo"),
+        ((10.0, 10.0, 20.0, 13.9), "lies outside the 128x128 before photo"),
+        ((-1.0, 10.0, 3.0, 20.0), "lies outside the 128x128 before photo"),
+        ((-25.0, 10.0, 75.0, 20.0), "lies mostly outside the 128x128 before photo"),
+        ((10.0, -25.0, 20.0, 75.0), "lies mostly outside the 128x128 before photo"),
+    ],
+)
+def test_bad_boxes_are_refused_by_what_is_wrong(box: tuple[float, float, float, float], message: str) -> None:
+    with pytest.raises(MatchingError, match=re.escape(f"hazard box {box} {message}")):
+        verify(BLANK, BLANK.copy(), box)
+
+
+def test_bad_photos_are_named() -> None:
+    with pytest.raises(MatchingError, match=r"^before photo must be a uint8 gray or BGR array$"):
+        verify(BLANK.astype(np.float32), BLANK, (1, 1, 20, 20))  # type: ignore[arg-type]
+    with pytest.raises(MatchingError, match=r"^after photo must have 3 channels \(BGR\), got 4$"):
+        verify(BLANK, np.zeros((128, 128, 4), np.uint8), (1, 1, 20, 20))
+
+
+def test_an_after_photo_within_one_grey_level_on_average_is_the_same_photo() -> None:
+    gray = np.tile(np.arange(128, dtype=np.uint8), (128, 1))
+    assert verify(gray, gray + 1, (10, 10, 40, 40)).reasons != (
+        "after photo is identical to the before photo",
+    )
+    shifted_blue = BLANK.copy()
+    shifted_blue[..., 0] += 2  # 2 levels in one channel of three: 0.67 on average
+    assert verify(BLANK, shifted_blue, (10, 10, 40, 40)).reasons == (
+        "after photo is identical to the before photo",
+    )
+
+
+def test_only_hazard_classes_count_in_the_region() -> None:
+    assert hazard_classes_for(("head", "helmet", "person")) == frozenset({"head"})
+    assert hazard_classes_for(("leak", "stain", "corrosion")) == frozenset({"leak", "stain", "corrosion"})
