@@ -126,7 +126,15 @@ def mutmut_run(children: int, tests: list[str], files: list[str]) -> None:
 
 def score(path: str) -> ModuleScore:
     meta = ROOT / "mutants" / (path + ".meta")
-    codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+    try:
+        codes: dict[str, int | None] = (
+            json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+        )
+    except json.JSONDecodeError:  # a run killed while mutmut wrote it: nothing from it can be trusted
+        print(
+            f"{meta} is unreadable (a run was cut off while writing it); counted as not run", file=sys.stderr
+        )
+        codes = {}
     tally: Counter[str] = Counter()
     survived, no_tests = [], []
     for name, code in sorted(codes.items(), key=lambda kv: _mutant_order(kv[0])):
