@@ -13,7 +13,8 @@ def findings_for(detections: Detections, requirements: ZoneRequirements | None =
     """Apply every rule set whose classes the model provides (PPE, leaks), most confident first."""
     names = set(detections.class_names)
     findings: list[Finding] = []
-    if names & set(PPE_CLASSES):  # pragma: no mutate ("|" is equivalent: PPE rules find nothing in other classes)
+    # Not mutated: "|" would be equivalent, the PPE rules find nothing among other classes.
+    if names & set(PPE_CLASSES):  # pragma: no mutate
         findings += ppe_findings(detections, requirements)
     if names & set(LEAK_CLASSES):
         findings += leak_findings(detections)
