@@ -26,16 +26,16 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from mutmut.stats import status_by_exit_code
+
 ROOT = Path(__file__).resolve().parents[1]
 MUTMUT = ROOT / ".venv" / "bin" / "mutmut"  # for `mutmut show`
 # The promises a reviewer must be able to rely on: the tamper-evident log, who may walk which edge,
 # and the rules that keep evidence immutable. Not one surviving mutant is accepted there.
 ZERO_SURVIVORS = ("workflow/domain/audit.py", "workflow/domain/lifecycle.py", "workflow/domain/evidence.py")
-# mutmut's exit codes per mutant (mutmut.stats.status_by_exit_code), folded into what the report needs.
-KILLED_CODES = {1, 3, 37}
-TIMEOUT_CODES = {36, 24, -24, 152, 255}
-SURVIVED_CODES = {0}
-NO_TEST_CODES = {5, 33}
+# mutmut's own statuses (mutmut.stats.status_by_exit_code) that count as a kill: a timeout or a type error
+# is the mutant caught too.
+KILLED = frozenset({"killed", "timeout", "caught by type check"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +81,8 @@ def mutant_glob(path: str) -> str:
     return path.removesuffix(".py").replace("/", ".") + ".*"
 
 
-def run_mutmut(files: list[str], tests: list[str], budget_s: float | None, children: int) -> bool:
-    """True when mutmut finished, False when the budget ran out (what it did is kept in mutants/)."""
+def run_mutmut(files: list[str], tests: list[str], budget_s: float | None, children: int) -> None:
+    """Run mutmut on ``files``; when the budget runs out, what it did is kept in mutants/."""
     scope = ROOT / "mutants" / ".scope"
     if scope.exists() and scope.read_text().split() != files + tests:
         # mutants/ of another scope holds plain copies of files this scope does not mutate; mutmut would
@@ -103,10 +103,9 @@ def run_mutmut(files: list[str], tests: list[str], budget_s: float | None, child
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
             print(f"budget of {budget_s:.0f} s spent: the rest is reported as unchecked", flush=True)
-            return False
+            return
     if proc.returncode != 0:
         raise SystemExit(f"mutmut run failed with exit code {proc.returncode}")
-    return True
 
 
 def mutmut_run(children: int, tests: list[str], files: list[str]) -> None:
@@ -138,13 +137,14 @@ def score(path: str) -> ModuleScore:
     tally: Counter[str] = Counter()
     survived, no_tests = [], []
     for name, code in sorted(codes.items(), key=lambda kv: _mutant_order(kv[0])):
-        if code is None:
+        status = status_by_exit_code[code]
+        if status == "not checked":
             tally["unchecked"] += 1
-        elif code in KILLED_CODES or code in TIMEOUT_CODES:
+        elif status in KILLED:
             tally["killed"] += 1
-        elif code in SURVIVED_CODES:
+        elif status == "survived":
             survived.append(name)
-        elif code in NO_TEST_CODES:
+        elif status == "no tests":
             no_tests.append(name)
         else:
             tally["other"] += 1
