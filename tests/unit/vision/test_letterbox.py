@@ -157,3 +157,65 @@ def test_input_tensor_equals_the_plain_numpy_formulation() -> None:
 def test_input_tensor_refuses_mixed_shapes() -> None:
     with pytest.raises(ValueError, match="differ in shape"):
         to_input_tensor([np.zeros((32, 32, 3), np.uint8), np.zeros((64, 32, 3), np.uint8)])
+
+
+# Boundaries and messages pinned by hand (mutation testing found them unpinned).
+
+
+@pytest.mark.parametrize(
+    ("shape", "message"),
+    [
+        ((0, 5, 3), "cannot letterbox an empty image of shape (0, 5, 3)"),
+        ((5, 0, 3), "cannot letterbox an empty image of shape (5, 0, 3)"),
+        ((5,), "cannot letterbox an empty image of shape (5,)"),
+    ],
+)
+def test_an_empty_or_flat_image_is_refused_with_its_shape(shape: tuple[int, ...], message: str) -> None:
+    with pytest.raises(ValueError) as error:
+        letterbox(np.zeros(shape, np.uint8), (32, 32))
+    assert str(error.value) == message
+
+
+def test_a_one_pixel_image_and_a_grey_image_are_letterboxed() -> None:
+    dot, transform = letterbox(np.full((1, 1, 3), 9, np.uint8), (32, 32))
+    assert dot.shape == (32, 32, 3) and (dot == 9).all()  # scaled up to fill the whole input
+    assert transform.scale == 32.0
+    grey, _ = letterbox(np.full((10, 20), 5, np.uint8), (32, 32))
+    assert grey.shape == (32, 32)
+    assert (grey[:8] == PAD_VALUE).all() and (grey[8:24] == 5).all() and (grey[24:] == PAD_VALUE).all()
+
+
+def test_a_tall_image_is_centred_left_to_right() -> None:
+    image = np.full((200, 100, 3), 7, dtype=np.uint8)
+    canvas, transform = letterbox(image, (320, 320))
+    assert (transform.pad_x, transform.pad_y) == (80, 0)
+    assert (canvas[:, :80] == PAD_VALUE).all() and (canvas[:, 80:240] == 7).all()
+    assert (canvas[:, 240:] == PAD_VALUE).all()
+
+
+@pytest.mark.parametrize(("size", "message"), [((0, 5), "(0, 5)"), ((5, 0), "(5, 0)"), ((-1, 5), "(-1, 5)")])
+def test_plan_refuses_an_empty_source(size: tuple[int, int], message: str) -> None:
+    with pytest.raises(ValueError) as error:
+        plan(size, (32, 32))
+    assert str(error.value) == f"cannot letterbox an empty image of shape {message}"
+
+
+def test_plan_of_a_one_pixel_source_fills_the_input() -> None:
+    placement = plan((1, 1), (32, 32), 32)
+    assert (placement.scale, placement.resized, placement.canvas) == (32.0, (32, 32), (32, 32))
+
+
+def test_a_batch_of_different_shapes_is_refused_naming_both() -> None:
+    with pytest.raises(ValueError) as error:
+        to_input_tensor([np.zeros((10, 10, 3), np.uint8), np.zeros((10, 20, 3), np.uint8)])
+    assert str(error.value) == "batch images differ in shape: (10, 20) vs (10, 10)"
+
+
+def test_box_mapping_returns_float32_whatever_it_is_given() -> None:
+    _, transform = letterbox(np.zeros((100, 200, 3), np.uint8), (320, 320))
+    forward = transform.to_input(np.array([[0.0, 0.0, 200.0, 100.0]]))  # float64 in
+    assert forward.dtype == np.float32
+    np.testing.assert_array_equal(forward, [[0, 80, 320, 240]])
+    back = transform.to_source(np.array([[0.0, 80.0, 320.0, 240.0]]))
+    assert back.dtype == np.float32
+    np.testing.assert_array_equal(back, [[0, 0, 200, 100]])

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from vision.detections import Detections
 from vision.leak import leak_findings
-from vision.ppe import NO_HELMET, NO_VEST, ZoneRequirements, count_people, ppe_findings, workers
+from vision.ppe import (
+    NO_HELMET,
+    NO_VEST,
+    ZoneRequirements,
+    _area,
+    _inside_fraction,
+    _upper_body,
+    count_people,
+    person_boxes,
+    ppe_findings,
+    workers,
+)
 from vision.rules import findings_for
 
 HARDHAT = ("head", "helmet", "person")
@@ -121,3 +133,98 @@ def test_a_model_with_ppe_and_leak_classes_gets_both_rule_sets_and_the_zones_req
 def test_a_model_without_ppe_or_leak_classes_gives_no_findings() -> None:
     detections = _dets([("forklift", 0.9, (0, 0, 50, 50))], ("forklift", "pallet"))
     assert findings_for(detections) == []
+
+
+# Geometry and boundaries pinned by hand (mutation testing found them unpinned).
+
+PPE4 = ("head", "helmet", "person", "vest")
+
+
+def _box(*values: float) -> np.ndarray:
+    return np.array(values, np.float32)
+
+
+def test_box_area_and_inside_fraction_by_hand() -> None:
+    assert _area(_box(2, 3, 10, 7)) == 32.0  # 8 wide, 4 high
+    assert _inside_fraction(_box(0, 0, 10, 10), _box(5, 0, 20, 10)) == 0.5
+    assert _inside_fraction(_box(0, 0, 10, 10), _box(0, 5, 10, 20)) == 0.5
+    assert _inside_fraction(_box(0, 0, 10, 10), _box(20, 20, 30, 30)) == 0.0  # apart
+    assert _inside_fraction(_box(0, 0, 1, 1), _box(0, 0, 5, 5)) == 1.0  # a one-pixel box, inside
+    assert _inside_fraction(_box(3, 0, 3, 10), _box(0, 0, 10, 10)) == 0.0  # zero area: never inside
+
+
+def test_the_upper_body_is_the_top_two_fifths_of_a_person() -> None:
+    np.testing.assert_array_equal(_upper_body(_box(10, 20, 50, 120)), [10, 20, 50, 60])
+
+
+def test_a_large_helmet_box_after_a_small_head_inside_it_is_the_same_head() -> None:
+    # The head is more confident, so the helmet box is compared second: still one (bare-headed) person.
+    detections = _dets([("head", 0.9, (10, 10, 40, 40)), ("helmet", 0.5, (0, 0, 100, 100))])
+    assert count_people(detections) == 1
+    assert [f.kind for f in ppe_findings(detections)] == [NO_HELMET]
+
+
+def test_a_duplicate_head_does_not_hide_the_next_worker() -> None:
+    detections = _dets(
+        [("head", 0.9, (0, 0, 20, 20)), ("head", 0.8, (1, 0, 21, 20)), ("head", 0.7, (100, 0, 120, 20))]
+    )
+    assert [w.head_box for w in workers(detections)] == [(0.0, 0.0, 20.0, 20.0), (100.0, 0.0, 120.0, 20.0)]
+
+
+def test_a_head_half_inside_the_upper_body_is_that_persons() -> None:
+    # person (0, 0, 100, 100): upper body y < 40; the head (0, 30, 10, 50) has 100 of its 200 px² there.
+    half = _dets([("person", 0.7, (0, 0, 100, 100)), ("head", 0.8, (0, 30, 10, 50))])
+    assert [w.person_box for w in workers(half)] == [(0.0, 0.0, 100.0, 100.0)]
+    below = _dets([("person", 0.7, (0, 0, 100, 100)), ("head", 0.8, (0, 31, 10, 51))])
+    assert [w.person_box for w in workers(below)] == [None, (0.0, 0.0, 100.0, 100.0)]
+
+
+def test_a_person_without_a_visible_head_keeps_their_own_confidence() -> None:
+    (alone,) = workers(_dets([("person", 0.7, (0, 0, 40, 120))]))
+    assert alone == type(alone)(None, (0.0, 0.0, 40.0, 120.0), None, pytest.approx(0.7))
+
+
+def test_helmet_and_vest_findings_are_both_reported() -> None:
+    detections = _dets([("head", 0.8, (10, 5, 30, 25)), ("person", 0.6, (0, 0, 40, 120))], PPE4)
+    found = ppe_findings(detections, ZoneRequirements(helmet=True, vest=True))
+    assert [(f.kind, round(f.confidence, 3), f.box) for f in found] == [
+        (NO_HELMET, 0.8, (10.0, 5.0, 30.0, 25.0)),
+        (NO_VEST, 0.6, (0.0, 0.0, 40.0, 120.0)),
+    ]
+
+
+def test_a_model_that_cannot_see_vests_makes_no_vest_claims() -> None:
+    detections = _dets([("person", 0.6, (0, 0, 40, 120))])  # hardhat classes: no vest, no no_vest
+    assert ppe_findings(detections, ZoneRequirements(helmet=False, vest=True)) == []
+
+
+def test_a_vest_half_inside_a_person_counts_as_worn() -> None:
+    worn = _dets([("person", 0.9, (0, 0, 50, 100)), ("vest", 0.8, (25, 40, 75, 60))], PPE4)
+    assert ppe_findings(worn, ZoneRequirements(helmet=False, vest=True)) == []
+    off = _dets([("person", 0.9, (0, 0, 50, 100)), ("vest", 0.8, (26, 40, 76, 60))], PPE4)
+    assert [round(f.confidence, 3) for f in ppe_findings(off, ZoneRequirements(helmet=False, vest=True))] == [
+        0.9
+    ]
+
+
+def test_an_explicit_no_vest_finding_keeps_its_confidence_and_box() -> None:
+    detections = _dets([("no_vest", 0.7, (0, 0, 10, 10))], ("person", "no_vest"))
+    (finding,) = ppe_findings(detections, ZoneRequirements(vest=True))
+    assert (round(finding.confidence, 3), finding.box) == (0.7, (0.0, 0.0, 10.0, 10.0))
+
+
+def test_person_boxes_are_bodies_where_seen_else_heads() -> None:
+    detections = _dets(
+        [
+            ("person", 0.7, (0, 0, 40, 120)),
+            ("head", 0.8, (10, 5, 30, 25)),  # inside that person's upper body
+            ("helmet", 0.9, (200, 0, 220, 20)),  # a head with no body
+            ("person", 0.5, (300, 0, 340, 120)),  # a body with no head
+        ]
+    )
+    assert sorted(person_boxes(detections)) == [
+        (0.0, 0.0, 40.0, 120.0),
+        (200.0, 0.0, 220.0, 20.0),
+        (300.0, 0.0, 340.0, 120.0),
+    ]
+    assert person_boxes(Detections.empty(HARDHAT)) == []
