@@ -19,17 +19,14 @@ import numpy.typing as npt
 import onnxruntime as ort
 
 from vision.detections import Detections
+from vision.engines import EngineName, InferenceEngine, OnnxRuntimeEngine, open_engine
+from vision.engines import ModelError as ModelError  # re-exported: callers catch it from here
+from vision.engines import make_session as make_session
 from vision.letterbox import LetterboxTransform, letterbox_batch, plan, to_input_tensor
 from vision.nms import batched_nms
 
-# Preferred first; onnxruntime silently skips providers it was not built with, we filter explicitly.
-PROVIDER_PREFERENCE = ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
 MAX_CANDIDATES = 10_000  # cap before NMS so a degenerate model cannot make NMS quadratic in 8,400 boxes
 DEFAULT_STRIDE = 32  # YOLO's largest feature stride, when the model's metadata does not say
-
-
-class ModelError(ValueError):
-    """A model file that cannot be used: missing, corrupt, wrong checksum or unexpected outputs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,43 +37,11 @@ class DetectorOptions:
     batch_size: int = 8
     rect: bool = True  # minimal stride-aligned input for dynamic-shape models; False: always square
     allow_spinning: bool = False  # busy-wait worker threads (only worth it on cores nobody else uses)
-
-
-def make_session(
-    model_path: Path, intra_op_threads: int | None = None, *, allow_spinning: bool = False
-) -> ort.InferenceSession:
-    """An inference session with deliberate options (measured in bench/bench_inference.py):
-    - full graph optimisation (fusions + NCHWc conv layouts: the biggest single win on CPU);
-    - sequential execution: one model, one stream of batches; parallel operator scheduling only adds
-      contention on a YOLO graph that is a chain;
-    - an explicit intra-op thread count when given, so several detectors do not oversubscribe cores;
-    - no spinning: ORT's workers busy-wait between operators by default, which on cores shared with
-      camera decoding, the web server or other workers steals the CPU the model itself needs (spinning
-      made the raw session 2.3x slower on a loaded 2-core machine: ``bench_inference.py --options``);
-    - the CPU memory arena stays on: buffers are reused across runs of the same shapes."""
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.inter_op_num_threads = 1
-    options.enable_cpu_mem_arena = True
-    if intra_op_threads is not None:
-        options.intra_op_num_threads = intra_op_threads
-    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if allow_spinning else "0")
-    options.log_severity_level = 3
-    available = set(ort.get_available_providers())
-    # On a CPU-only onnxruntime every provider list (even unavailable ones, which it skips) means CPU, so
-    # these two lines' mutants survive here; the CUDA choice is exercised on a GPU (scripts/gpu-bench).
-    providers = [p for p in PROVIDER_PREFERENCE if p in available]  # pragma: no mutate
-    try:
-        return ort.InferenceSession(
-            str(model_path), sess_options=options, providers=providers
-        )  # pragma: no mutate
-    except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
-        raise ModelError(f"{model_path}: cannot load ONNX model ({str(exc).splitlines()[0]})") from exc
+    engine: EngineName = "onnxruntime"  # or "openvino" where installed (vision.engines)
 
 
 class OnnxDetector:
-    """Runs one YOLO detection model; thread-safe (onnxruntime sessions allow concurrent ``run``)."""
+    """Runs one YOLO detection model; thread-safe (both engines allow concurrent ``run``)."""
 
     def __init__(
         self,
@@ -92,8 +57,11 @@ class OnnxDetector:
         self.class_names = tuple(class_names)
         self.input_size = input_size
         self.options = options or DetectorOptions()
-        self._session = make_session(
-            model_path, self.options.intra_op_threads, allow_spinning=self.options.allow_spinning
+        self.engine: InferenceEngine = open_engine(
+            self.options.engine,
+            model_path,
+            self.options.intra_op_threads,
+            allow_spinning=self.options.allow_spinning,
         )
         self._input_name, self._fixed_batch, dynamic_hw = self._check_io()
         # None: square layout (fixed-shape model, or rect turned off); else rect aligned to the stride.
@@ -107,24 +75,26 @@ class OnnxDetector:
 
     @property
     def providers(self) -> list[str]:
-        return list(self._session.get_providers())
+        return self.engine.providers
 
     @property
     def session(self) -> ort.InferenceSession:
-        """The underlying session (benchmarks time it alone with exactly these options)."""
-        return self._session
+        """The onnxruntime session (benchmarks time it alone with exactly these options)."""
+        if not isinstance(self.engine, OnnxRuntimeEngine):
+            raise ModelError(f"{self.model_path} runs on {self.engine.name}, not onnxruntime")
+        return self.engine.session
 
     def input_shape_for(self, source_size: tuple[int, int]) -> tuple[int, int]:
         """The model input (h, w) an image of ``source_size`` (h, w) is fed at, alone in its batch."""
         return plan(source_size, self.input_size, self.stride).canvas
 
     def _model_stride(self) -> int:
-        metadata = self._session.get_modelmeta().custom_metadata_map
+        metadata = self.engine.metadata
         stride = metadata.get("stride", "")  # pragma: no mutate (any non-number default means 32)
         return int(stride) if stride.isdigit() and int(stride) > 0 else DEFAULT_STRIDE
 
     def _check_io(self) -> tuple[str, int | None, bool]:
-        inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
+        inputs, outputs = self.engine.inputs, self.engine.outputs
         if len(inputs) != 1 or len(outputs) < 1:
             raise ModelError(
                 f"{self.model_path}: expected 1 input and 1 output, got {len(inputs)}/{len(outputs)}"
@@ -225,7 +195,7 @@ class OnnxDetector:
                 yield from decoding.result()
 
     def _run(self, tensor: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        output = self._session.run(None, {self._input_name: tensor})[0]
+        output = self.engine.run(self._input_name, tensor)
         if output.ndim != 3 or output.shape[1] != 4 + len(self.class_names):
             raise ModelError(
                 f"{self.model_path}: output shape {output.shape} does not fit "

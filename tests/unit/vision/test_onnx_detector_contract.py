@@ -11,15 +11,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import onnx
 import onnxruntime as ort
 import pytest
-from onnx import TensorProto, helper
 
 from tests.unit.vision.paths import MODELS_DIR
+from tests.unit.vision.tiny_models import tiny_model
 from vision import onnx_detector
+from vision.engines import PROVIDER_PREFERENCE, make_session
 from vision.letterbox import LetterboxTransform
-from vision.onnx_detector import PROVIDER_PREFERENCE, DetectorOptions, ModelError, OnnxDetector, make_session
+from vision.onnx_detector import DetectorOptions, ModelError, OnnxDetector
 
 PPE2 = MODELS_DIR / "ppe" / "2" / "model.onnx"
 CLASSES = ("head", "helmet", "person", "vest")
@@ -117,40 +117,6 @@ def test_max_detections_keeps_the_most_confident() -> None:
 # --- model checks on tiny graphs ---------------------------------------------------------------------
 
 
-def _tiny_model(
-    path: Path,
-    input_shapes: Sequence[Sequence[int | str]],
-    channels: int = 5,
-    *,
-    layout: str = "yolo",
-    stride: str | None = None,
-) -> Path:
-    """Inputs of the given shapes and one output from the first through a 1x1 convolution, valid for
-    any height and width. ``layout``: "yolo" (1, channels, 1); "4d" (1, channels, 1, 1); "rows"
-    (1, channels x height, 1), whose channel count only a run can tell."""
-    inputs = [
-        helper.make_tensor_value_info(f"x{i}", TensorProto.FLOAT, list(shape))
-        for i, shape in enumerate(input_shapes)
-    ]
-    weight = helper.make_tensor("w", TensorProto.FLOAT, [channels, 3, 1, 1], [0.1] * (channels * 3))
-    reshape_to = helper.make_tensor("shape", TensorProto.INT64, [3], [0, -1, 1])
-    axes = [3] if layout == "rows" else [2, 3]
-    nodes = [
-        helper.make_node("ReduceMean", ["x0"], ["mean"], axes=axes, keepdims=1),
-        helper.make_node("Conv", ["mean", "w"], ["y" if layout == "4d" else "conv"]),
-    ]
-    if layout != "4d":
-        nodes.append(helper.make_node("Reshape", ["conv", "shape"], ["y"]))
-    output = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
-    graph = helper.make_graph(nodes, "tiny", inputs, [output], initializer=[weight, reshape_to])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    if stride is not None:
-        helper.set_model_props(model, {"stride": stride})
-    onnx.save(onnx.shape_inference.infer_shapes(model), str(path))
-    return path
-
-
 def _refusal(path: Path, input_size: tuple[int, int] = (32, 32), classes: Sequence[str] = ("head",)) -> str:
     with pytest.raises(ModelError) as error:
         OnnxDetector(path, classes, input_size)
@@ -158,29 +124,29 @@ def _refusal(path: Path, input_size: tuple[int, int] = (32, 32), classes: Sequen
 
 
 def test_a_model_with_two_inputs_is_refused(tmp_path: Path) -> None:
-    path = _tiny_model(tmp_path / "m.onnx", [[1, 3, 32, 32], [1, 3, 32, 32]])
+    path = tiny_model(tmp_path / "m.onnx", [[1, 3, 32, 32], [1, 3, 32, 32]])
     assert _refusal(path) == f"{path}: expected 1 input and 1 output, got 2/1"
 
 
 def test_a_model_whose_output_is_not_three_dimensional_is_refused(tmp_path: Path) -> None:
-    path = _tiny_model(tmp_path / "m.onnx", [[1, 3, 32, 32]], layout="4d")
+    path = tiny_model(tmp_path / "m.onnx", [[1, 3, 32, 32]], layout="4d")
     assert _refusal(path) == f"{path}: not a YOLO detection model (input [1, 3, 32, 32], output [1, 5, 1, 1])"
 
 
 def test_a_fixed_non_square_input_is_accepted_when_the_card_agrees(tmp_path: Path) -> None:
-    path = _tiny_model(tmp_path / "m.onnx", [[1, 3, 32, 64]])
+    path = tiny_model(tmp_path / "m.onnx", [[1, 3, 32, 64]])
     detector = OnnxDetector(path, ["head"], (32, 64))
     assert detector.stride is None  # fixed height and width: square layout at the model's own input
     assert detector.input_shape_for((100, 100)) == (32, 64)
 
 
 def test_a_fixed_input_the_card_disagrees_with_is_refused_naming_both(tmp_path: Path) -> None:
-    path = _tiny_model(tmp_path / "m.onnx", [[1, 3, 32, 64]])
+    path = tiny_model(tmp_path / "m.onnx", [[1, 3, 32, 64]])
     assert _refusal(path, (48, 32)) == f"{path}: model input is 32x64 but the card says 48x32"
 
 
 def test_a_model_with_one_dynamic_side_is_fed_rects(tmp_path: Path) -> None:
-    path = _tiny_model(tmp_path / "m.onnx", [[1, 3, 32, "width"]])
+    path = tiny_model(tmp_path / "m.onnx", [[1, 3, 32, "width"]])
     assert OnnxDetector(path, ["head"], (32, 32)).stride == 32
 
 
@@ -191,13 +157,13 @@ def test_a_model_with_one_dynamic_side_is_fed_rects(tmp_path: Path) -> None:
 def test_the_stride_comes_from_the_model_metadata_else_32(
     tmp_path: Path, stride: str | None, expected: int
 ) -> None:
-    path = _tiny_model(tmp_path / "m.onnx", [[1, 3, "h", "w"]], stride=stride)
+    path = tiny_model(tmp_path / "m.onnx", [[1, 3, "h", "w"]], stride=stride)
     assert OnnxDetector(path, ["head"], (32, 32)).stride == expected
 
 
 def test_an_output_that_does_not_fit_the_card_at_run_time_is_refused(tmp_path: Path) -> None:
     # The channel count depends on the input's height, so only a run can tell: 2 x 32 for 1 class.
-    path = _tiny_model(tmp_path / "m.onnx", [[1, 3, "h", "w"]], channels=2, layout="rows")
+    path = tiny_model(tmp_path / "m.onnx", [[1, 3, "h", "w"]], channels=2, layout="rows")
     detector = OnnxDetector(path, ["head"], (32, 32))
     with pytest.raises(ModelError) as error:
         detector.detect(np.zeros((32, 32, 3), np.uint8))
