@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from workflow.domain.clock import FakeClock
+from workflow.domain.errors import InvalidInput
 from workflow.domain.roles import Actor
 from workflow.domain.sensors import SensorDefinition, tiers_with_hysteresis
 from workflow.services import sensors as sn
@@ -62,3 +63,27 @@ def test_a_refused_batch_reading_writes_nothing_and_an_empty_batch_is_fine(
         and "ahead of the server clock" in outcome.refused
     )
     assert sn.list_alerts(ctx) == []
+
+
+def test_a_reading_refused_after_its_checks_passed_sends_the_batch_one_by_one(
+    ctx: WorkflowContext, clock: FakeClock, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A rule that only the hazard intake applies (here: an injected refusal of h2s-1's observation) fails
+    # after the batch already wrote co-1's tier change: the batch is rolled back and every reading runs
+    # alone, so co-1's alert is kept once and only h2s-1's reading is refused.
+    for definition in (CO, H2S):
+        sn.define_sensor(ctx, definition, actors["eng"])
+    real_ingest = sn.ingest_in
+
+    def refusing(uow, ctx_, obs):  # type: ignore[no-untyped-def]
+        if obs.source_id == "h2s-1":
+            raise InvalidInput("injected: the intake refuses this observation")
+        return real_ingest(uow, ctx_, obs)
+
+    monkeypatch.setattr(sn, "ingest_in", refusing)
+    t = clock.now() - timedelta(minutes=1)
+    outcomes = sn.ingest_readings(ctx, [sn.Reading("co-1", 12.0, t), sn.Reading("h2s-1", 6.0, t)])
+    assert [[(a.previous_tier, a.tier) for a in o.alerts] for o in outcomes] == [[(1, 2)], []]
+    assert [o.refused for o in outcomes] == [None, "injected: the intake refuses this observation"]
+    assert [(a.kind, a.sensor_id) for a in sn.list_alerts(ctx)] == [("sensor.tier", "co-1")]
+    assert verify_audit_chain(ctx).ok

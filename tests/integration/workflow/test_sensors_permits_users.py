@@ -180,3 +180,32 @@ def test_kpis(ctx: WorkflowContext, clock: FakeClock, make_obs: ObsFactory, acto
     assert compute_kpis(ctx, day, day, area="elsewhere") == []
     with pytest.raises(InvalidInput):
         compute_kpis(ctx, day, day - timedelta(days=1))
+
+
+def test_permits_valid_at_are_the_zones_active_permits_of_that_moment_in_request_order(
+    ctx: WorkflowContext, clock: FakeClock, actors: dict[str, Actor]
+) -> None:
+    for zone in ("tank-3", "tank-4"):
+        upsert_zone(ctx, Zone(zone, zone, "area-b", frozenset({PermitType.CONFINED_SPACE})), actors["boss"])
+    now = clock.now()
+
+    def requested(zone: str, hours: int) -> int:
+        req = PermitRequest(PermitType.CONFINED_SPACE, zone, now, now + timedelta(hours=hours))
+        return pm.request_permit(ctx, req, actors["eng"]).permit_id
+
+    short, other_zone, long, _pending = (
+        requested("tank-3", 1),
+        requested("tank-4", 8),
+        requested("tank-3", 8),
+        requested("tank-3", 8),
+    )
+    for permit_id in (long, other_zone, short):  # approved out of request order (PostgreSQL then
+        pm.approve_permit(ctx, permit_id, actors["eng2"])  # stores the rows out of order too)
+        pm.approve_permit(ctx, permit_id, actors["boss"])
+    assert [p.permit_id for p in pm.permits_valid_at(ctx, "tank-3", now)] == [
+        short,
+        long,
+    ]  # not the pending one
+    assert [p.permit_id for p in pm.permits_valid_at(ctx, "tank-4", now)] == [other_zone]
+    later = now + timedelta(hours=2)  # the one-hour permit has run out
+    assert [p.permit_id for p in pm.permits_valid_at(ctx, "tank-3", later)] == [long]
