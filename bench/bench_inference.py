@@ -1,7 +1,7 @@
 """Inference throughput on the same images, in one process (issue 2's benchmark).
 
     nice -n 5 python bench/bench_inference.py [--images 200] [--passes 2] [--block 20] [--threads N]
-                                              [--spin] [--options]
+                                              [--spin] [--options] [--int8] [--no-ultralytics]
 
 Contestants, all on CPU, on the same JPEG files:
   raw@rect     the detector's own onnxruntime session alone at batch 1, fed pre-made tensors of exactly
@@ -25,6 +25,10 @@ rate (robust to load spikes), and process CPU ms per image (barely moved by othe
 given four ways: by summed time, by median block, "paired" (median over blocks of the two contestants'
 times on the same images, back to back) and by CPU time.
 ``--options`` adds raw@rect under alternative session options (spinning toggled; 1 intra-op thread).
+``--int8`` adds the version's INT8 variant (``model.int8.onnx``) as int8 raw@rect, int8 full@1 and
+int8 full@8, interleaved with the FP32 contestants on the same images, and prints INT8/FP32 speed ratios
+with their spread over blocks (quartiles of the paired per-block ratio: the noise of this machine).
+The FP32 contestants are always the FP32 file, whatever CPU this runs on.
 Uses ../shared/datasets/hardhat/valid/images; prints "skipped" and exits 0 without it.
 """
 
@@ -110,6 +114,13 @@ def paired_ratio(numerator: Timing, denominator: Timing) -> float:
     )
 
 
+def paired_quartiles(numerator: Timing, denominator: Timing) -> tuple[float, float, float]:
+    """Quartiles over blocks of denominator/numerator seconds (a speed ratio: > 1 = numerator faster)."""
+    ratios = [d / n for n, d in zip(numerator.seconds_per_block, denominator.seconds_per_block, strict=True)]
+    q1, q2, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else (ratios[0],) * 3
+    return q1, q2, q3
+
+
 def raw_runner(session: ort.InferenceSession, tensors: Sequence[npt.NDArray[np.float32]]) -> Work:
     name = session.get_inputs()[0].name
 
@@ -160,15 +171,18 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=None, help="onnxruntime intra-op threads")
     parser.add_argument("--spin", action="store_true", help="busy-waiting session threads (dedicated cores)")
     parser.add_argument("--options", action="store_true", help="also time alternative session options")
+    parser.add_argument("--int8", action="store_true", help="also time the INT8 variant against FP32")
+    parser.add_argument("--no-ultralytics", action="store_true", help="leave ultralytics' predict out")
     args = parser.parse_args()
     paths = sorted(DATA.glob("*.jpg"))[: args.images]
     if not paths:
         print(f"skipped: no images under {DATA}")
         return 0
     options = DetectorOptions(intra_op_threads=args.threads, allow_spinning=args.spin)
-    registry = ModelRegistry(ROOT / "models", options=options)
+    registry = ModelRegistry(ROOT / "models", options=options, precision="fp32")
     entry, detector = registry.detector(args.model)  # the default batch size (8): detect_many
-    _, single = ModelRegistry(ROOT / "models", options=replace(options, batch_size=1)).detector(args.model)
+    single_options = replace(options, batch_size=1)
+    _, single = ModelRegistry(ROOT / "models", options=single_options, precision="fp32").detector(args.model)
     size = entry.card.input_size
     images = [read_image(path, max_pixels=MAX_PIXELS) for path in paths]
     rect = [to_input_tensor([letterbox(image, size, stride=detector.stride)[0]]) for image in images]
@@ -188,10 +202,22 @@ def main() -> int:
         "full@1": streamed_runner(single, paths),
         "full@8": batched_runner(detector, paths),
     }
-    ultra = ultralytics_runner(entry, paths)
+    ultra = None if args.no_ultralytics else ultralytics_runner(entry, paths)
     if ultra is not None:
         contestants["ultralytics"] = ultra
     sessions = [session, detector.session]
+    if args.int8:
+        if "int8" not in entry.precisions:
+            print(f"skipped --int8: {entry.ref} has no INT8 variant")
+            return 0
+        _, int8_many = ModelRegistry(ROOT / "models", options=options, precision="int8").detector(args.model)
+        int8_reg = ModelRegistry(ROOT / "models", options=single_options, precision="int8")
+        _, int8_single = int8_reg.detector(args.model)
+        print(f"INT8: {int8_single.model_path}")
+        contestants["int8 raw@rect"] = raw_runner(int8_single.session, rect)
+        contestants["int8 full@1"] = streamed_runner(int8_single, paths)
+        contestants["int8 full@8"] = batched_runner(int8_many, paths)
+        sessions += [int8_single.session, int8_many.session]
     if args.options:
         toggled = "no spin" if args.spin else "spin"
         for label, spinning, threads in ((toggled, not args.spin, args.threads), ("1 thread", args.spin, 1)):
@@ -230,8 +256,19 @@ def main() -> int:
     if "ultralytics" in timings:
         print(f"full@8 / ultralytics (target >= 1.5):  {ratios(batched, timings['ultralytics'])}")
         print(f"full@1 / ultralytics (context):        {ratios(full, timings['ultralytics'])}")
+        if "int8 full@8" in timings:
+            versus = ratios(timings["int8 full@8"], timings["ultralytics"])
+            print(f"int8 full@8 / ultralytics (FP32):      {versus}")
     else:
-        print("ultralytics not installed ([train] extra): its predict was skipped")
+        print("ultralytics not run (--no-ultralytics, or no [train] extra)")
+    for fp32_name in ("raw@rect", "full@1", "full@8"):
+        if f"int8 {fp32_name}" in timings:
+            int8_timing, fp32_timing = timings[f"int8 {fp32_name}"], timings[fp32_name]
+            q1, q2, q3 = paired_quartiles(int8_timing, fp32_timing)
+            print(
+                f"int8 / fp32 {fp32_name} speed: {ratios(int8_timing, fp32_timing)}; "
+                f"per-block paired quartiles {q1:.3f} / {q2:.3f} / {q3:.3f}"
+            )
     for name in [n for n in timings if n.startswith("raw@rect ")]:
         print(f"{name} / raw@rect (session options): {ratios(timings[name], raw_rect)}")
     return 0

@@ -104,6 +104,7 @@ def build_model_registry(settings: VisionSettings) -> ModelRegistry:
         options=DetectorOptions(
             intra_op_threads=settings.intra_op_threads, allow_spinning=settings.allow_spinning
         ),
+        precision=settings.precision,
     )
 
 

@@ -105,6 +105,10 @@ class VisionSettings(_Section):
     # Busy-waiting onnxruntime threads: about 1.3x the inference rate on cores nobody else uses (a
     # dedicated `hazardeye worker` node), about 0.45x when other processes compete for them. Off by default.
     allow_spinning: bool = False
+    # Which file of a model version is served: "auto" takes the INT8 variant (gated within 1 AP50 point
+    # per class of FP32) on CPUs with VNNI / AMX, INT8's fast and exact path, and FP32 elsewhere; "fp32" /
+    # "int8" pin one (int8 pinned on a version without a variant serves FP32 and logs it once).
+    precision: Literal["auto", "fp32", "int8"] = "auto"
     # Per-zone PPE, e.g. HAZARDEYE_VISION__PPE_ZONES='{"control-room": {"helmet": false}}'; other zones:
     # ppe_default.
     ppe_default: PpeRequirement = PpeRequirement()

@@ -15,6 +15,7 @@ import typer
 import training.cli_campaign as cli_campaign
 import training.cli_dataset as cli_dataset
 import training.cli_model as cli_model
+import training.cli_quantize as cli_quantize
 
 # What the [train] extra brings; a command that reaches for one of these without it gets one clear line.
 TRAIN_EXTRA_MODULES = frozenset({"ultralytics", "torch", "torchvision", "onnx", "onnxslim", "matplotlib"})
@@ -49,6 +50,7 @@ def register(app: typer.Typer) -> None:
     """Attach the training commands to the root CLI app."""
     start = len(app.registered_commands)
     cli_model.register(app)
+    cli_quantize.register(app)
     cli_campaign.register(app)
     _wrap_new_commands(app, start)
     dataset_app = typer.Typer(help="Check, split, merge and generate YOLO datasets.", no_args_is_help=True)

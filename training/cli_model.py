@@ -5,11 +5,17 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:  # the commands import their modules lazily (a fast --help)
+    from training.evaluate import EvaluationReport
+    from training.int8_variant import EvalSet
+    from training.promote import Int8Variant
+    from vision.model_card import ModelCard
 
 console = Console()
 
@@ -61,6 +67,49 @@ def _model_under_test(
         raise typer.BadParameter("give --card or --classes")
     names = tuple(n.strip() for n in classes.split(","))
     return ModelUnderTest(model, names, (imgsz, imgsz), tuple(conf for _ in names), label or model.name)
+
+
+def _int8_variant(
+    model: Path,
+    card: ModelCard,
+    reports: dict[EvalSet, EvaluationReport],
+    calib: list[Path],
+    calib_count: int,
+    max_drop: float,
+    out: Path,
+) -> Int8Variant | None:
+    """Quantise and gate the promoted model (first of ``reports`` = the gate set): the variant to
+    install, or None (and why)."""
+    from training.export import calibration_images, spread
+    from training.int8_variant import Calibration, build_int8_variant, check_held_out, describe_calibration
+    from training.yolo_dataset import DatasetError, split_images
+
+    gate_set, *also = reports
+    if calib:
+        calibration = describe_calibration(calib, calibration_images(calib, calib_count))
+    else:  # the evaluated dataset's own train split, when it has one apart from the held-out images
+        try:
+            images = spread(split_images(gate_set.data, "train"), calib_count)
+            check_held_out(images, [gate_set])
+        except (DatasetError, ValueError) as exc:
+            console.print(f"[yellow]INT8 variant skipped: {exc}; pass --calib TRAIN_IMAGES[/yellow]")
+            return None
+        calibration = Calibration(tuple(images), f"{len(images)} of {gate_set.data} [train], spread evenly")
+    built = build_int8_variant(
+        model,
+        card,
+        calibration,
+        gate_set,
+        also,
+        work_dir=out / "int8",
+        max_drop=max_drop,
+        fp32_reports=reports,
+    )
+    for report in built.int8:
+        _print_eval(report)
+    message = built.outcome.message
+    console.print(message if built.outcome.kept else f"[yellow]{message}; FP32 only[/yellow]")
+    return built.variant
 
 
 def register(app: typer.Typer) -> None:
@@ -163,18 +212,19 @@ def register(app: typer.Typer) -> None:
         int8: bool = typer.Option(
             False, "--int8", help="also write OUT with .int8.onnx (static QDQ, per-channel)"
         ),
-        calib: Path | None = typer.Option(None, help="directory of calibration images for --int8"),
-        calib_count: int = typer.Option(64, help="calibration images used"),
+        calib: list[Path] = typer.Option(
+            [], "--calib", help="directory of training images to calibrate --int8 on (repeatable)"
+        ),
+        calib_count: int = typer.Option(64, help="calibration images, spread evenly over the --calib dirs"),
         eval_data: Path | None = typer.Option(
-            None, help="data.yaml: keep INT8 only if AP50 within --max-drop"
+            None, help="held-out data.yaml: keep INT8 only if each class's AP50 is within --max-drop"
         ),
         eval_split: str = typer.Option("val"),
         classes: str = typer.Option("", help="class names (comma-separated) for --eval-data"),
-        max_drop: float = typer.Option(0.01, help="max mAP50 loss of INT8 vs FP32 (0.01 = 1 point)"),
+        max_drop: float = typer.Option(0.01, help="max AP50 loss per class of INT8 vs FP32 (0.01 = 1 point)"),
     ) -> None:
         """Export to ONNX (opset pinned, simplified, dynamic batch); optional gated INT8 quantisation."""
-        from training.export import export_onnx, gated_int8, quantize_int8
-        from training.yolo_dataset import list_images
+        from training.export import calibration_images, export_onnx, gated_int8, quantize_int8
 
         if not weights.is_file():
             raise typer.BadParameter(f"{weights} does not exist")
@@ -190,9 +240,9 @@ def register(app: typer.Typer) -> None:
         console.print(f"FP32 ONNX → {fp32} ({fp32.stat().st_size / 1e6:.1f} MB)")
         if not int8:
             return
-        if calib is None:
+        if not calib:
             raise typer.BadParameter("--int8 needs --calib DIR")
-        images = list_images(calib)[:calib_count]
+        images = calibration_images(calib, calib_count)
         q_path = out.with_suffix(".int8.onnx")
         if eval_data is None:
             q = quantize_int8(fp32, q_path, images, imgsz=imgsz)
@@ -200,15 +250,16 @@ def register(app: typer.Typer) -> None:
             console.print(f"INT8 ONNX → {q} ({size_mb:.1f} MB, {len(images)} calibration images)")
             return
         from training.evaluation_service import evaluate_model
+        from training.int8_variant import labelled_ap50
 
-        def map50_of(path: Path) -> float:
+        def ap50_of(path: Path) -> dict[str, float]:
             label = "int8" if path == q_path else "fp32"
             mut = _model_under_test(path, None, classes, imgsz, 0.25, label)
             report = evaluate_model(mut, eval_data, eval_split, out.parent / f"eval_{label}")
             _print_eval(report)
-            return float(report.metrics.map50)
+            return labelled_ap50(report)
 
-        outcome = gated_int8(fp32, q_path, images, map50_of, max_drop=max_drop, imgsz=imgsz)
+        outcome = gated_int8(fp32, q_path, images, ap50_of, max_drop=max_drop, imgsz=imgsz)
         console.print(outcome.message if outcome.kept else f"[yellow]{outcome.message}[/yellow]")
 
     @app.command("evaluate")
@@ -314,8 +365,21 @@ def register(app: typer.Typer) -> None:
         reason: str = typer.Option("", help="why a forced promotion is acceptable (recorded in the card)"),
         tolerance: float = typer.Option(0.0, help="allowed mAP loss vs current before refusing"),
         out: Path = typer.Option(Path("runs/promote"), help="evaluation reports"),
+        int8: bool = typer.Option(
+            True, "--int8/--no-int8", help="also install a gated INT8 variant (model.int8.onnx + card)"
+        ),
+        calib: list[Path] = typer.Option(
+            [],
+            "--calib",
+            help="training images to calibrate INT8 on (repeatable); default: --data's train split",
+        ),
+        calib_count: int = typer.Option(80, help="INT8 calibration images, spread over --calib"),
+        max_drop: float = typer.Option(0.01, help="INT8 kept if each class's AP50 is within this of FP32"),
     ) -> None:
-        """Install MODEL as the next version of NAME if it is not worse than the current one on --data."""
+        """Install MODEL as the next version of NAME if it is not worse than the current one on --data.
+
+        With --int8 (the default) an INT8 variant is quantised, evaluated on --data (and --also) and
+        installed beside it only if AP50 of each class --data labels is within --max-drop of FP32."""
         from training.evaluate import ClassMismatchError
         from training.evaluation_service import (
             ModelUnderTest,
@@ -377,7 +441,10 @@ def register(app: typer.Typer) -> None:
         if not decision.accepted:
             console.print(f"[red]{decision.message}[/red]")
             raise typer.Exit(1)
-        extra = []
+        from training.int8_variant import EvalSet
+
+        gate_set = EvalSet(data, split, str(data))
+        reports = {gate_set: cand}
         for spec in also:
             d, _, s = spec.rpartition(":")
             rep = evaluate_model(
@@ -387,7 +454,13 @@ def register(app: typer.Typer) -> None:
                 out / f"also_{Path(d).stem}_{s}",
             )
             _print_eval(rep)
-            extra.append(to_card_metrics(rep, d))
-        card = card.model_copy(update={"metrics": to_card_metrics(cand, str(data)), "evaluations": extra})
-        target = install(models_dir, card, model, decision, reason)
+            reports[EvalSet(Path(d), s, d)] = rep
+        card = card.model_copy(
+            update={
+                "metrics": to_card_metrics(cand, str(data)),
+                "evaluations": [to_card_metrics(r, k.label) for k, r in reports.items() if k != gate_set],
+            }
+        )
+        variant = _int8_variant(model, card, reports, calib, calib_count, max_drop, out) if int8 else None
+        target = install(models_dir, card, model, decision, reason, int8=variant)
         console.print(f"[green]{decision.message}[/green]\ninstalled → {target}")

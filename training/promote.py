@@ -3,6 +3,8 @@
 Gate: the candidate must not be worse than the current model *on the same evaluation set*: its mAP50-95
 and its mAP50 may each be at most ``tolerance`` below the current model's (both evaluated now, through the
 same runtime). ``force`` overrides a refusal, but only with a reason, which is recorded in the card.
+An INT8 variant that passed its own per-class gate (``training.int8_variant``) is installed beside the FP32
+file in the same version directory, with its own card.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from pathlib import Path
 from training.metrics import EvaluationMetrics
 from vision.model_card import (
     CARD_FILE,
+    INT8_CARD_FILE,
+    INT8_MODEL_FILE,
     MODEL_FILE,
     ModelCard,
     PromotionRecord,
@@ -34,6 +38,42 @@ class GateDecision:
     accepted: bool
     forced: bool
     message: str
+
+
+@dataclass(frozen=True)
+class Int8Variant:
+    """A quantised file that passed the INT8 gate, and its card (version, sha256 and promotion record are
+    taken from the FP32 model it is installed beside)."""
+
+    path: Path
+    card: ModelCard
+
+
+def write_int8_variant(version_dir: Path, variant: Int8Variant, fp32_card: ModelCard) -> ModelCard:
+    """Write ``model.int8.onnx`` + ``card.int8.json`` beside ``version_dir``'s FP32 model.
+
+    The file goes first and the card last, each renamed into place: a reader that sees the card finds
+    the file it describes. Refuses a variant quantised from another FP32 file than this version's.
+    """
+    q = variant.card.quantisation
+    if q is None or q.fp32_sha256 != fp32_card.sha256:
+        raise ValueError(f"the INT8 variant was not quantised from {fp32_card.ref}'s FP32 model (sha256)")
+    card = variant.card.model_copy(
+        update={
+            "name": fp32_card.name,
+            "version": fp32_card.version,
+            "precision": "int8",
+            "sha256": sha256_of(variant.path),
+            "promotion": fp32_card.promotion,
+        }
+    )
+    ModelCard.model_validate(card.model_dump())  # model_copy skips validation
+    tmp_model, tmp_card = version_dir / f".{INT8_MODEL_FILE}.tmp", version_dir / f".{INT8_CARD_FILE}.tmp"
+    shutil.copyfile(variant.path, tmp_model)
+    tmp_model.replace(version_dir / INT8_MODEL_FILE)
+    write_card(card, tmp_card)
+    tmp_card.replace(version_dir / INT8_CARD_FILE)
+    return card
 
 
 def versions(models_dir: Path, name: str) -> list[int]:
@@ -87,9 +127,15 @@ def gate(
 
 
 def install(
-    models_dir: Path, card: ModelCard, onnx_path: Path, decision: GateDecision, reason: str = ""
+    models_dir: Path,
+    card: ModelCard,
+    onnx_path: Path,
+    decision: GateDecision,
+    reason: str = "",
+    int8: Int8Variant | None = None,
 ) -> Path:
-    """Write ``models/<name>/<next>/{model.onnx,card.json}`` atomically, then point ``current`` at it."""
+    """Write ``models/<name>/<next>/{model.onnx,card.json}`` (+ the INT8 variant) atomically, then point
+    ``current`` at it."""
     if not decision.accepted:
         raise PromotionRefusedError(decision.message)
     root = models_dir / card.name
@@ -114,6 +160,8 @@ def install(
     staging.chmod(0o755)  # mkdtemp makes it 0700; the service may run as another user
     shutil.copyfile(onnx_path, staging / MODEL_FILE)
     write_card(final, staging / CARD_FILE)
+    if int8 is not None:
+        write_int8_variant(staging, int8, final)
     target = root / str(version)
     staging.rename(target)  # readers never see a half-written version directory
     tmp_pointer = root / ".current.tmp"

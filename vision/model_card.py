@@ -11,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 CARD_FILE = "card.json"
 MODEL_FILE = "model.onnx"
+# An INT8 variant sits beside the FP32 file of the same version, with its own card (same schema).
+INT8_CARD_FILE = "card.int8.json"
+INT8_MODEL_FILE = "model.int8.onnx"
 
 
 class _Frozen(BaseModel):
@@ -86,6 +89,18 @@ class PromotionRecord(_Frozen):
     previous_version: int | None = None
 
 
+class Quantisation(_Frozen):
+    """How an INT8 variant was made, and the FP32 figures it was gated against (measured in the same run,
+    through the same runtime, on the same sets as the variant's own ``metrics`` / ``evaluations``)."""
+
+    method: str
+    calibration_images: int = Field(ge=1)
+    calibration_source: str
+    fp32_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    max_drop: float = Field(ge=0, le=1)  # per class, AP50 on the gate set (``reference[0]``)
+    reference: list[EvaluationMetrics] = Field(min_length=1)
+
+
 class ModelCard(_Frozen):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     version: int = Field(ge=1)
@@ -102,6 +117,7 @@ class ModelCard(_Frozen):
     metrics: EvaluationMetrics | None = None
     evaluations: list[EvaluationMetrics] = []
     promotion: PromotionRecord | None = None
+    quantisation: Quantisation | None = None  # INT8 variants only
     licence: str
     created: datetime
     description: str = ""

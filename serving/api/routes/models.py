@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from serving.api.auth import current_actor, require_roles
 from serving.api.errors import error_responses as errors
 from serving.bootstrap import Container
 from vision.model_card import EvaluationMetrics
-from vision.registry import ModelEntry, ModelRegistry
+from vision.registry import ModelEntry, ModelRegistry, Precision
 from workflow.domain.roles import Actor, Role
 
 
@@ -20,15 +20,17 @@ class ModelOut(BaseModel):
     ref: str
     classes: list[str]
     input_size: tuple[int, int]
-    precision: str
-    metrics: EvaluationMetrics | None
+    precision: Precision = Field(description="the precision this service serves for this version")
+    precision_reason: str = Field(description="why: the VISION__PRECISION setting and the CPU's INT8 support")
+    precisions: list[Precision] = Field(description="the precisions installed for this version")
+    metrics: EvaluationMetrics | None = Field(description="held-out metrics of the served file")
     licence: str
     trained_on: str
     description: str
 
     @classmethod
     def of(cls, e: ModelEntry) -> ModelOut:
-        card = e.card
+        card = e.served_card
         return cls(
             name=e.name,
             version=e.version,
@@ -36,7 +38,9 @@ class ModelOut(BaseModel):
             ref=e.ref,
             classes=list(card.classes),
             input_size=card.input_size,
-            precision=card.precision,
+            precision=e.precision,
+            precision_reason=e.precision_reason,
+            precisions=list(e.precisions),
             metrics=card.metrics,
             licence=card.licence,
             trained_on=card.training.dataset,

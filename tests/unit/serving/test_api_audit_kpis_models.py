@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from sqlalchemy import update
@@ -82,9 +83,33 @@ def test_models_list_shows_the_shipped_ppe_card(api: ApiHarness) -> None:
         "vest",
     ]
     assert next(m for m in models if m["ref"] == "ppe@1")["current"] is False  # kept for rollback
+    # The metrics shown are those of the file served here (INT8 on a VNNI / AMX CPU, else FP32).
+    served = "card.int8.json" if ppe["precision"] == "int8" else "card.json"
+    card = json.loads((REPO_MODELS / "ppe" / "2" / served).read_text())
+    assert ppe["precision"] in ppe["precisions"] and ppe["precision_reason"]
     assert ppe["metrics"]["map50"] == card["metrics"]["map50"]
     assert ppe["metrics"]["per_class"]["head"]["ap50"] == card["metrics"]["per_class"]["head"]["ap50"]
     assert ppe["trained_on"] == card["training"]["dataset"] and ppe["licence"] == card["licence"]
+
+
+@pytest.mark.parametrize("pinned", ["fp32", "int8"])
+def test_the_precision_setting_reaches_the_registry_and_the_model_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pinned: Literal["fp32", "int8"]
+) -> None:
+    from serving.bootstrap import build_model_registry
+    from serving.settings import Settings
+
+    monkeypatch.setenv("HAZARDEYE_VISION__PRECISION", pinned)
+    assert Settings().vision.precision == pinned
+    monkeypatch.delenv("HAZARDEYE_VISION__PRECISION")
+    assert Settings().vision.precision == "auto"
+    assert build_model_registry(VisionSettings(precision=pinned)).precision == pinned
+    with api_harness(embedded_settings(tmp_path, vision=VisionSettings(precision=pinned))) as api:
+        models = api.client.get("/api/v1/models", headers=api.auth(Role.INSPECTOR)).json()
+    ppe1 = next(m for m in models if m["ref"] == "ppe@1")
+    assert ppe1["precision"] == "fp32" and ppe1["precisions"] == ["fp32"]  # ppe@1 has no INT8 variant
+    ppe2 = next(m for m in models if m["ref"] == "ppe@2")
+    assert ppe2["precision"] == (pinned if "int8" in ppe2["precisions"] else "fp32")
 
 
 def test_reload_picks_up_a_newly_installed_model(tmp_path: Path) -> None:
