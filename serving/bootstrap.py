@@ -7,6 +7,7 @@ import time: entry points call ``bootstrap(settings)`` once and pass the contain
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,15 +98,17 @@ def bootstrap(
     )
 
 
-def build_model_registry(settings: VisionSettings) -> ModelRegistry:
-    """Scans the models folder (cheap); detectors load on first use."""
-    return ModelRegistry(
-        settings.models_dir,
-        options=DetectorOptions(
-            intra_op_threads=settings.intra_op_threads, allow_spinning=settings.allow_spinning
-        ),
-        precision=settings.precision,
+def build_model_registry(settings: VisionSettings, *, batch_size: int | None = None) -> ModelRegistry:
+    """Scans the models folder (cheap); detectors load on first use. The service and every CLI command
+    build theirs here, so the precision, engine and thread settings reach all of them."""
+    options = DetectorOptions(
+        intra_op_threads=settings.intra_op_threads,
+        allow_spinning=settings.allow_spinning,
+        engine=settings.engine,
     )
+    if batch_size is not None:
+        options = dataclasses.replace(options, batch_size=batch_size)
+    return ModelRegistry(settings.models_dir, options=options, precision=settings.precision)
 
 
 def build_engine(settings: DatabaseSettings) -> Engine:

@@ -109,6 +109,9 @@ class VisionSettings(_Section):
     # per class of FP32) on CPUs with VNNI / AMX, INT8's fast and exact path, and FP32 elsewhere; "fp32" /
     # "int8" pin one (int8 pinned on a version without a variant serves FP32 and logs it once).
     precision: Literal["auto", "fp32", "int8"] = "auto"
+    # The CPU inference engine: onnxruntime measured faster than OpenVINO on this project's CPU for both
+    # precisions (README "Inference speed"); "openvino" needs the [openvino] extra.
+    engine: Literal["onnxruntime", "openvino"] = "onnxruntime"
     # Per-zone PPE, e.g. HAZARDEYE_VISION__PPE_ZONES='{"control-room": {"helmet": false}}'; other zones:
     # ppe_default.
     ppe_default: PpeRequirement = PpeRequirement()

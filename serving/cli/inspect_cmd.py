@@ -15,12 +15,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from serving.bootstrap import build_model_registry
 from serving.settings import load_settings
 from vision.annotate import annotate
 from vision.detections import Detections, Finding
 from vision.images import ImageError, read_image
-from vision.onnx_detector import DetectorOptions, ModelError
-from vision.registry import ModelRegistry
+from vision.onnx_detector import ModelError
 from vision.rules import findings_for
 
 
@@ -68,10 +68,7 @@ def inspect(
     """Detect PPE violations / leaks in images. Bad images are reported on stderr and skipped;
     the exit code is 1 if any image failed, 2 if the model cannot be loaded."""
     settings = load_settings()
-    registry = ModelRegistry(
-        settings.vision.models_dir,
-        options=DetectorOptions(intra_op_threads=settings.vision.intra_op_threads, batch_size=batch_size),
-    )
+    registry = build_model_registry(settings.vision, batch_size=batch_size)
     try:
         entry, detector = registry.detector(model or settings.vision.ppe_model)
     except ModelError as exc:

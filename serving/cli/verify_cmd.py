@@ -13,13 +13,13 @@ from typing import Annotated
 import cv2
 import typer
 
+from serving.bootstrap import build_model_registry
 from serving.settings import Settings, load_settings
 from vision.detections import Box
 from vision.images import ImageError, read_image
 from vision.matching import Detector, MatchingError, Verdict, Verification, hazard_classes_for, verify
 from vision.matching_visual import render
-from vision.onnx_detector import DetectorOptions, ModelError
-from vision.registry import ModelRegistry
+from vision.onnx_detector import ModelError
 
 EXIT_RESOLVED, EXIT_NOT_RESOLVED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -68,10 +68,7 @@ def report(result: Verification, timings_ms: dict[str, float], model: str | None
 
 def load_detector(settings: Settings, name: str) -> tuple[str, Detector, frozenset[str]]:
     """The named model from the registry, as the re-check detector, with the classes that mean hazard."""
-    registry = ModelRegistry(
-        settings.vision.models_dir,
-        options=DetectorOptions(intra_op_threads=settings.vision.intra_op_threads, batch_size=2),
-    )
+    registry = build_model_registry(settings.vision, batch_size=2)
     entry, detector = registry.detector(name)
     classes = hazard_classes_for(entry.card.classes)
     if not classes:

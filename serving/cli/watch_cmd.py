@@ -19,11 +19,11 @@ import numpy as np
 import numpy.typing as npt
 import typer
 
+from serving.bootstrap import build_model_registry
 from serving.settings import load_settings
 from vision.detections import Box
-from vision.onnx_detector import DetectorOptions, ModelError, OnnxDetector
+from vision.onnx_detector import ModelError, OnnxDetector
 from vision.ppe import person_boxes
-from vision.registry import ModelRegistry
 from vision.watch import RegionKind, RegionWatcher, WatchedRegion, WatchEvent, WatchSettings
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
@@ -74,7 +74,7 @@ def _people_finder(enabled: bool) -> OnnxDetector | None:
     if not enabled:
         return None
     settings = load_settings()
-    registry = ModelRegistry(settings.vision.models_dir, options=DetectorOptions(batch_size=1))
+    registry = build_model_registry(settings.vision, batch_size=1)
     try:
         return registry.detector(settings.vision.ppe_model)[1]
     except ModelError:

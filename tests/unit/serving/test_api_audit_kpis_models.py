@@ -109,7 +109,22 @@ def test_the_precision_setting_reaches_the_registry_and_the_model_list(
     ppe1 = next(m for m in models if m["ref"] == "ppe@1")
     assert ppe1["precision"] == "fp32" and ppe1["precisions"] == ["fp32"]  # ppe@1 has no INT8 variant
     ppe2 = next(m for m in models if m["ref"] == "ppe@2")
-    assert ppe2["precision"] == (pinned if "int8" in ppe2["precisions"] else "fp32")
+    assert ppe2["precisions"] == ["fp32", "int8"] and ppe2["precision"] == pinned
+
+
+def test_the_engine_setting_reaches_the_detectors_of_the_service_and_the_cli(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from serving.bootstrap import build_model_registry
+    from serving.settings import Settings
+
+    assert Settings().vision.engine == "onnxruntime"  # the faster one on this project's CPU
+    monkeypatch.setenv("HAZARDEYE_VISION__ENGINE", "openvino")
+    settings = Settings().vision
+    _, detector = build_model_registry(settings).detector("ppe")
+    assert detector.engine.name == "openvino" and detector.providers == ["OpenVINO CPU"]
+    _, batched = build_model_registry(settings, batch_size=2).detector("ppe")  # as `hazardeye verify`
+    assert (batched.engine.name, batched.options.batch_size) == ("openvino", 2)
 
 
 def test_reload_picks_up_a_newly_installed_model(tmp_path: Path) -> None:
