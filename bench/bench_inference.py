@@ -1,7 +1,7 @@
 """Inference throughput on the same images, in one process (issue 2's benchmark).
 
     nice -n 5 python bench/bench_inference.py [--images 200] [--passes 2] [--block 20] [--threads N]
-                                              [--spin] [--options] [--int8] [--no-ultralytics]
+                                              [--spin] [--options] [--int8] [--no-ultralytics] [--openvino]
 
 Contestants, all on CPU, on the same JPEG files:
   raw@rect     the detector's own onnxruntime session alone at batch 1, fed pre-made tensors of exactly
@@ -29,6 +29,8 @@ times on the same images, back to back) and by CPU time.
 int8 full@8, interleaved with the FP32 contestants on the same images, and prints INT8/FP32 speed ratios
 with their spread over blocks (quartiles of the paired per-block ratio: the noise of this machine).
 The FP32 contestants are always the FP32 file, whatever CPU this runs on.
+``--openvino`` adds ``openvino full@1`` (and with ``--int8``, ``int8 openvino full@1``): the same full path
+with the detector on the OpenVINO engine, against onnxruntime's full@1 of the same file.
 Uses ../shared/datasets/hardhat/valid/images; prints "skipped" and exits 0 without it.
 """
 
@@ -173,6 +175,9 @@ def main() -> int:
     parser.add_argument("--options", action="store_true", help="also time alternative session options")
     parser.add_argument("--int8", action="store_true", help="also time the INT8 variant against FP32")
     parser.add_argument("--no-ultralytics", action="store_true", help="leave ultralytics' predict out")
+    parser.add_argument(
+        "--openvino", action="store_true", help="also time the OpenVINO engine against onnxruntime (full@1)"
+    )
     args = parser.parse_args()
     paths = sorted(DATA.glob("*.jpg"))[: args.images]
     if not paths:
@@ -218,6 +223,16 @@ def main() -> int:
         contestants["int8 full@1"] = streamed_runner(int8_single, paths)
         contestants["int8 full@8"] = batched_runner(int8_many, paths)
         sessions += [int8_single.session, int8_many.session]
+    engines_to_warm = []
+    if args.openvino:
+        for precision in entry.precisions:
+            ov_registry = ModelRegistry(
+                ROOT / "models", options=replace(single_options, engine="openvino"), precision=precision
+            )
+            _, ov = ov_registry.detector(args.model)
+            prefix = "" if precision == "fp32" else "int8 "
+            contestants[f"{prefix}openvino full@1"] = streamed_runner(ov, paths)
+            engines_to_warm.append(ov.engine)
     if args.options:
         toggled = "no spin" if args.spin else "spin"
         for label, spinning, threads in ((toggled, not args.spin, args.threads), ("1 thread", args.spin, 1)):
@@ -226,6 +241,9 @@ def main() -> int:
     for warm in sessions:  # the first run of each shape plans and allocates: keep it out of the timings
         for shape in [*shapes, (size[0], size[1])]:
             warm.run(None, {warm.get_inputs()[0].name: np.zeros((1, 3, *shape), np.float32)})
+    for engine in engines_to_warm:
+        for shape in [*shapes, (size[0], size[1])]:
+            engine.run(engine.inputs[0].name, np.zeros((1, 3, *shape), np.float32))
     for work in contestants.values():  # lazy imports, caches
         work(range(min(len(paths), 3)))
 
@@ -267,6 +285,14 @@ def main() -> int:
             q1, q2, q3 = paired_quartiles(int8_timing, fp32_timing)
             print(
                 f"int8 / fp32 {fp32_name} speed: {ratios(int8_timing, fp32_timing)}; "
+                f"per-block paired quartiles {q1:.3f} / {q2:.3f} / {q3:.3f}"
+            )
+    for prefix in ("", "int8 "):
+        if f"{prefix}openvino full@1" in timings:
+            ov_timing, ort_timing = timings[f"{prefix}openvino full@1"], timings[f"{prefix}full@1"]
+            q1, q2, q3 = paired_quartiles(ov_timing, ort_timing)
+            print(
+                f"{prefix}openvino / onnxruntime full@1 speed: {ratios(ov_timing, ort_timing)}; "
                 f"per-block paired quartiles {q1:.3f} / {q2:.3f} / {q3:.3f}"
             )
     for name in [n for n in timings if n.startswith("raw@rect ")]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -68,6 +69,29 @@ def write_pattern_video(
         for index in range(round(seconds * fps)):
             video_frame = av.VideoFrame.from_ndarray(pattern_frame(index, width, height), format="bgr24")
             for packet in stream.encode(video_frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def write_photo_video(photo_path: Path, path: Path, seconds: int = 120, fps: int = 10) -> Path:
+    """H.264 of one photo; a frame counter in the corner keeps frames from being "frozen"."""
+    loaded = cv2.imread(str(photo_path))
+    assert loaded is not None
+    height, width = loaded.shape[0] // 2 * 2, loaded.shape[1] // 2 * 2  # yuv420p needs even sizes
+    photo: npt.NDArray[np.uint8] = np.ascontiguousarray(loaded[:height, :width], dtype=np.uint8)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.gop_size = fps
+        stream.options = {"preset": "ultrafast", "bf": "0", "keyint_min": str(fps), "crf": "18"}
+        for index in range(seconds * fps):
+            frame = photo.copy()
+            cv2.putText(
+                frame, f"{index:05d}", (8, height - 10), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2
+            )
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)

@@ -12,7 +12,6 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
-import numpy.typing as npt
 import pytest
 import yaml
 
@@ -23,6 +22,7 @@ from serving.pipelines.camera_monitor import build_monitor, inspect_task
 from serving.settings import CameraSettings, MonitorSettings, PrivacySettings
 from tests.support.api import ApiHarness, api_harness, embedded_settings
 from tests.support.rtsp_process import RtspServer, gstreamer_available
+from tests.support.video import write_photo_video
 from tests.support.watch_scene import write_watch_video
 from workflow.domain.evidence import EvidenceKind
 from workflow.domain.roles import Role
@@ -31,29 +31,6 @@ from workflow.services.queries import HazardFilter, hazard_detail, list_hazards
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(180)]
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "hardhat" / "images" / "004951.jpg"
-
-
-def _write_photo_video(path: Path, seconds: int = 120, fps: int = 10) -> Path:
-    """H.264 of the fixture photo; a frame counter in the corner keeps frames from being "frozen"."""
-    loaded = cv2.imread(str(FIXTURE))
-    assert loaded is not None
-    height, width = loaded.shape[0] // 2 * 2, loaded.shape[1] // 2 * 2  # yuv420p needs even sizes
-    photo: npt.NDArray[np.uint8] = np.ascontiguousarray(loaded[:height, :width], dtype=np.uint8)
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.codec_context.gop_size = fps
-        stream.options = {"preset": "ultrafast", "bf": "0", "keyint_min": str(fps), "crf": "18"}
-        for index in range(seconds * fps):
-            frame = photo.copy()
-            cv2.putText(
-                frame, f"{index:05d}", (8, height - 10), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2
-            )
-            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
 
 
 def _wait_for(predicate: Callable[[], bool], timeout_s: float) -> bool:
@@ -69,7 +46,7 @@ def _wait_for(predicate: Callable[[], bool], timeout_s: float) -> bool:
 def rtsp(tmp_path: Path) -> Iterator[RtspServer]:
     if not gstreamer_available():
         pytest.fail("GStreamer RTSP server missing: run scripts/system-packages")
-    server = RtspServer(_write_photo_video(tmp_path / "workers.mp4"), mounts=1, live=True).start()
+    server = RtspServer(write_photo_video(FIXTURE, tmp_path / "workers.mp4"), mounts=1, live=True).start()
     try:
         yield server
     finally:
