@@ -70,7 +70,16 @@ def _definition(r: SensorRow) -> SensorDefinition:
 
 
 def _state(r: SensorRow) -> SensorState:
-    return SensorState(r.tier, r.candidate_tier, r.candidate_since, r.last_value, r.last_at, r.stale)
+    # The step and the checks read the tier, the candidate and last_at; last_value and stale are carried for
+    # completeness (a reading clears stale whatever it was), so mutating those two is equivalent.
+    return SensorState(
+        r.tier,
+        r.candidate_tier,
+        r.candidate_since,
+        r.last_value,  # pragma: no mutate
+        r.last_at,
+        r.stale,  # pragma: no mutate
+    )
 
 
 @retry_races
@@ -197,7 +206,8 @@ def _apply(
         return []
     sensor_id = row.id
     hazard_id = None
-    if change.tier >= HAZARD_TIER and change.tier > change.previous:
+    rising = change.tier > change.previous  # pragma: no mutate (a change always moves the tier: `>=` is `>`)
+    if change.tier >= HAZARD_TIER and rising:
         obs = Observation(
             observation_id=f"sensor:{sensor_id}:{at.isoformat()}:tier{change.tier}",
             kind=f"sensor.tier{change.tier}",

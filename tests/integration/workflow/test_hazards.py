@@ -386,3 +386,38 @@ def test_a_queued_verification_blocks_close_until_it_reports(
         "worker",
     )
     assert hz.close(ctx, hid, u["rev"]).state is HazardState.CLOSED
+
+
+def test_each_reopening_is_counted_and_keeps_its_reason(
+    ctx: WorkflowContext, clock: FakeClock, make_obs: ObsFactory, actors: dict[str, Actor]
+) -> None:
+    hid = hz.ingest_observation(ctx, make_obs(1, clock.now(), equipment_id="FL-9")).hazard_id
+    assert hid is not None
+    _walk_to_closed(ctx, hid, actors, clock)
+    for count, reason in ((1, "leak seen again at FL-9"), (2, "the clamp slipped")):
+        if count == 2:  # back to closed from registered
+            hz.dispatch(ctx, hid, actors["eng"])
+            hz.start(ctx, hid, actors["fixer"])
+            hz.rectify(ctx, hid, actors["fixer"], ["after2.jpg"], RESOLVED)
+            hz.review(ctx, hid, actors["rev"], approve=True)
+            hz.close(ctx, hid, actors["rev"])
+        view = hz.reopen(ctx, hid, actors["eng"], reason)
+        assert (view.state, view.reopen_count) == (HazardState.REGISTERED, count)
+        event = hazard_detail(ctx, hid).events[-1]
+        assert (event.action, event.from_state, event.to_state, event.reason) == (
+            "reopen", HazardState.CLOSED, HazardState.REGISTERED, reason
+        )  # fmt: skip
+
+
+def test_the_rectifier_may_not_review_their_own_work(
+    ctx: WorkflowContext, clock: FakeClock, make_obs: ObsFactory, actors: dict[str, Actor]
+) -> None:
+    hid = hz.ingest_observation(ctx, make_obs(1, clock.now())).hazard_id
+    assert hid is not None
+    hz.register(ctx, hid, actors["insp"])
+    hz.dispatch(ctx, hid, actors["eng"])
+    hz.start(ctx, hid, actors["boss"])  # an admin may rectify and may review, but not both on one hazard
+    hz.rectify(ctx, hid, actors["boss"], ["after.jpg"], RESOLVED)
+    with pytest.raises(Unauthorised) as error:
+        hz.review(ctx, hid, actors["boss"], approve=True)
+    assert str(error.value) == "the reviewer must not be the person who rectified the hazard"

@@ -9,8 +9,19 @@ import pytest
 
 from tests.support.workflow_seeds import new_photo
 from workflow.domain.clock import FakeClock
+from workflow.persistence.photo_rows import PhotoRow
 from workflow.services.context import WorkflowContext
-from workflow.services.photos import PhotoStatus, record_failure, record_upload, stuck_photos
+from workflow.services.photos import (
+    PhotoAnalysis,
+    PhotoStatus,
+    begin_attempt,
+    failed_photos,
+    get_photo,
+    record_failure,
+    record_result,
+    record_upload,
+    stuck_photos,
+)
 
 pytestmark = pytest.mark.integration
 STUCK = timedelta(seconds=600)
@@ -25,3 +36,61 @@ def test_only_photos_queued_for_the_whole_period_are_stuck(ctx: WorkflowContext,
     assert stuck_photos(ctx, quiet_for=STUCK) == []
     clock.advance(timedelta(seconds=1))
     assert [p.photo_id for p in stuck_photos(ctx, quiet_for=STUCK)] == [queued.photo_id]
+
+
+def _failed(ctx: WorkflowContext, n: int, attempts: int) -> str:
+    view, _ = record_upload(ctx, new_photo(n), None)
+    for _ in range(attempts):
+        begin_attempt(ctx, view.photo_id)
+        record_failure(ctx, view.photo_id, "object store down")
+    return view.photo_id
+
+
+def test_failed_photos_are_retried_while_attempts_remain_once_quiet_oldest_first(
+    ctx: WorkflowContext, clock: FakeClock
+) -> None:
+    once = _failed(ctx, 1, attempts=1)
+    clock.advance(timedelta(seconds=1))
+    twice = _failed(ctx, 2, attempts=2)
+    _failed(ctx, 3, attempts=3)  # used up: 3 attempts of 3
+    record_upload(ctx, new_photo(4), None)  # queued, not failed
+    clock.advance(timedelta(seconds=60))  # `twice` failed exactly 60 s ago, `once` 61 s ago
+    quiet = timedelta(seconds=60)
+    assert [p.photo_id for p in failed_photos(ctx, max_attempts=3, quiet_for=quiet)] == [once, twice]
+    assert [p.photo_id for p in failed_photos(ctx, max_attempts=3, quiet_for=quiet, limit=1)] == [once]
+    assert [p.photo_id for p in failed_photos(ctx, max_attempts=2, quiet_for=quiet)] == [once]
+    assert failed_photos(ctx, max_attempts=3, quiet_for=timedelta(seconds=62)) == []  # not quiet long enough
+    assert failed_photos(ctx, max_attempts=3, quiet_for=quiet, limit=20) == failed_photos(
+        ctx, max_attempts=3, quiet_for=quiet
+    )  # 20 by default
+
+
+def test_stuck_photos_are_oldest_first_and_limited(ctx: WorkflowContext, clock: FakeClock) -> None:
+    first, _ = record_upload(ctx, new_photo(1), None)
+    clock.advance(timedelta(seconds=1))
+    second, _ = record_upload(ctx, new_photo(2), None)
+    clock.advance(STUCK)
+    assert [p.photo_id for p in stuck_photos(ctx, quiet_for=STUCK)] == [first.photo_id, second.photo_id]
+    assert [p.photo_id for p in stuck_photos(ctx, quiet_for=STUCK, limit=1)] == [first.photo_id]
+    assert all(p.status is PhotoStatus.QUEUED for p in stuck_photos(ctx, quiet_for=STUCK))
+
+
+def test_the_people_count_of_an_analysis_is_kept(ctx: WorkflowContext) -> None:
+    view, _ = record_upload(ctx, new_photo(1), None)
+    analysis = PhotoAnalysis(models=("ppe@2",), detections=(), findings=(), hazards=(), people=3)
+    assert record_result(ctx, view.photo_id, analysis, "annotated/1.jpg").analysis == analysis
+    assert get_photo(ctx, view.photo_id).analysis == analysis
+
+
+def test_an_analysis_stored_before_people_were_counted_reads_as_none_counted(ctx: WorkflowContext) -> None:
+    view, _ = record_upload(ctx, new_photo(1), None)
+    with ctx.uow() as uow:  # a row written by a version without the people count
+        row = uow.session.get(PhotoRow, view.photo_id)
+        assert row is not None
+        row.status, row.result = (
+            "done",
+            '{"models": ["ppe@1"], "detections": [], "findings": [], "hazards": []}',
+        )
+        uow.commit()
+    analysis = get_photo(ctx, view.photo_id).analysis
+    assert analysis is not None and (analysis.models, analysis.people) == (("ppe@1",), 0)
