@@ -399,7 +399,7 @@ def list_reviews(ctx: WorkflowContext, limit: int = 1000, offset: int = 0) -> li
     with ctx.uow() as uow:
         stmt = (
             select(PhotoReviewRow, PhotoRow)
-            .join(PhotoRow, PhotoRow.photo_id == PhotoReviewRow.photo_id)
+            .join(PhotoRow, PhotoRow.photo_id == PhotoReviewRow.photo_id)  # pragma: no mutate (the FK's join)
             .order_by(PhotoReviewRow.reviewed_at, PhotoReviewRow.photo_id)
             .limit(limit)
             .offset(offset)

@@ -86,13 +86,15 @@ def test_alerts_are_listed_newest_first_and_limited(
     ctx: WorkflowContext, clock: FakeClock, actors: dict[str, Actor]
 ) -> None:
     sn.define_sensor(ctx, CO, actors["eng"])
+    sn.define_sensor(ctx, SensorDefinition("co-3", "boiler", "ppm", CO.thresholds), actors["eng"])
     t = clock.now() - timedelta(minutes=1)
+    latest = sn.ingest_reading(ctx, "co-3", 12.0, t + timedelta(seconds=10))  # stored first, newest reading
     first = sn.ingest_reading(ctx, "co-1", 12.0, t + timedelta(seconds=2))
     second = sn.ingest_reading(ctx, "co-1", 5.0, t + timedelta(seconds=3))
     third = sn.ingest_reading(ctx, "co-1", 12.0, t + timedelta(seconds=3))  # the same second: higher id first
-    ids = [alerts[0].id for alerts in (first, second, third)]
-    assert [a.id for a in sn.list_alerts(ctx)] == [ids[2], ids[1], ids[0]]
-    assert [a.id for a in sn.list_alerts(ctx, limit=2)] == [ids[2], ids[1]]
+    ids = [alerts[0].id for alerts in (latest, first, second, third)]
+    assert [a.id for a in sn.list_alerts(ctx)] == [ids[0], ids[3], ids[2], ids[1]]
+    assert [a.id for a in sn.list_alerts(ctx, limit=2)] == [ids[0], ids[3]]
 
 
 def test_readings_are_refused_with_their_reason(

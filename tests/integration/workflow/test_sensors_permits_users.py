@@ -209,3 +209,31 @@ def test_permits_valid_at_are_the_zones_active_permits_of_that_moment_in_request
     assert [p.permit_id for p in pm.permits_valid_at(ctx, "tank-4", now)] == [other_zone]
     later = now + timedelta(hours=2)  # the one-hour permit has run out
     assert [p.permit_id for p in pm.permits_valid_at(ctx, "tank-3", later)] == [long]
+
+
+def test_an_understaffed_permit_says_whether_it_requires_a_watcher(
+    ctx: WorkflowContext, clock: FakeClock, actors: dict[str, Actor]
+) -> None:
+    upsert_zone(
+        ctx, Zone("tank-5", "Tank 5", "area-b", frozenset({PermitType.CONFINED_SPACE})), actors["boss"]
+    )
+    now = clock.now()
+    for watcher, words in ((True, "requires 2 people including a watcher"), (False, "requires 2 people")):
+        req = PermitRequest(
+            PermitType.CONFINED_SPACE, "tank-5", now, now + timedelta(hours=1), watcher_required=watcher
+        )
+        permit = pm.request_permit(ctx, req, actors["eng"])
+        pm.approve_permit(ctx, permit.permit_id, actors["eng2"])
+        pm.approve_permit(ctx, permit.permit_id, actors["boss"])
+        (valid,) = pm.permits_valid_at(ctx, "tank-5", now)
+        assert valid.watcher_required is watcher
+        outcome = pm.presence_check(ctx, PresenceCheck("tank-5", now, 1), f"pc-w{watcher}")
+        assert outcome.result.verdict is PresenceVerdict.UNDERSTAFFED
+        assert outcome.result.reason == f"permit {permit.permit_id} {words}; cameras see 1"
+        pm.suspend_permit(ctx, permit.permit_id, actors["boss"], "next case")
+
+
+def test_an_unknown_permit_is_named(ctx: WorkflowContext, actors: dict[str, Actor]) -> None:
+    with pytest.raises(NotFound) as error:
+        pm.approve_permit(ctx, 999, actors["boss"])
+    assert str(error.value) == "permit 999 does not exist"
