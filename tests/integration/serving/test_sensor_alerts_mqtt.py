@@ -123,7 +123,10 @@ def test_mqtt_reading_raises_a_tier2_alert_and_a_hazard_with_the_zone_camera_fra
 
     page = list_hazards(api.container.workflow, HazardFilter())
     assert [(h.kind, h.zone) for h in page.items] == [("sensor.tier2", "tank-farm")]
-    detail = hazard_detail(api.container.workflow, page.items[0].id)
+    # The alert goes out first (its latency is the point); the zone's frame is attached right after it.
+    hazard_id = page.items[0].id
+    assert _wait_for(lambda: len(hazard_detail(api.container.workflow, hazard_id).evidence) == 2)
+    detail = hazard_detail(api.container.workflow, hazard_id)
     assert [e.kind for e in detail.evidence] == [EvidenceKind.SENSOR_READING, EvidenceKind.SNAPSHOT]
     assert detail.evidence[1].object_keys == (frame.key,)
 
