@@ -11,11 +11,16 @@ from it that persists becomes a suspected leak. What cameras do all day must not
   margin, and a change must form one coherent blob, not scattered pixels;
 - people and vehicles passing: frames where a detected person overlaps the region are skipped, and a
   change must last ``persist_s`` (minutes), far longer than anyone walks through;
-- slow drift: the reference follows calm frames slowly (``adapt``); a changed region never updates it;
+- slow drift: the reference follows calm pixels of calm frames slowly (``adapt``); a pixel that departs
+  from it follows ten times slower, so a leak that grows for a quarter of an hour is not learned as normal;
+- a flickering change (a plume that thins for a frame) keeps its clock for ``gap_s``; a frame where
+  clipping hides most of the region (an exposure step) says nothing, like an occluded one;
 - the camera moved or the whole view changed: that is ``camera.view_changed``, never a leak.
 
 Leak-like means a darkening blob (puddle, drip stain, wet patch) or a whitish low-contrast haze (spray,
-vapour plume) inside the region.
+vapour plume) inside the region: brighter, and with the surface's texture showing through weaker (the
+local gain of the current picture against the reference, from their windowed covariance, which sensor
+noise does not bias as it does a texture measure).
 """
 
 from __future__ import annotations
@@ -50,11 +55,26 @@ class RegionKind(StrEnum):
     FLOOR = "floor"  # the floor under equipment: puddles
 
 
+Point = tuple[float, float]
+_MIN_POLYGON_AREA = 64.0  # square pixels: an 8 × 8 box's worth
+
+
 @dataclass(frozen=True, slots=True)
 class WatchedRegion:
     name: str
     box: Box  # x1, y1, x2, y2 in frame pixels
     kind: RegionKind = RegionKind.FLANGE
+    polygon: tuple[Point, ...] = ()  # frame pixels; () watches the whole box
+
+    @classmethod
+    def of_polygon(
+        cls, name: str, points: Sequence[Point], kind: RegionKind = RegionKind.FLANGE
+    ) -> WatchedRegion:
+        """A region watched inside ``points`` (its box is their bounds)."""
+        xs, ys = [float(x) for x, _ in points], [float(y) for _, y in points]
+        if len(points) < 3:
+            raise ValueError(f"region {name!r}: a polygon needs at least 3 points, got {len(points)}")
+        return cls(name, (min(xs), min(ys), max(xs), max(ys)), kind, tuple(zip(xs, ys, strict=True)))
 
     def check(self, width: int, height: int) -> None:
         """Refuse a region that is degenerate or not inside a ``width`` × ``height`` frame."""
@@ -63,6 +83,12 @@ class WatchedRegion:
             raise ValueError(f"region {self.name!r}: {self.box} is not a box of at least 8 × 8 pixels")
         if x1 < 0 or y1 < 0 or x2 > width or y2 > height:
             raise ValueError(f"region {self.name!r}: {self.box} lies outside the {width}×{height} frame")
+        if self.polygon:
+            area = abs(float(cv2.contourArea(np.asarray(self.polygon, np.float32))))
+            if area < _MIN_POLYGON_AREA:
+                raise ValueError(
+                    f"region {self.name!r}: its polygon encloses {area:g} px²; at least {_MIN_POLYGON_AREA:g}"
+                )
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +101,9 @@ class WatchSettings:
     view_change: float = 0.5  # 1 - correlation of the whole frame with its reference: the view changed
     view_persist_s: float = 30.0  # ... for this long (a truck passing is not a moved camera)
     rearm_s: float = 60.0  # calm this long after an event before the region can raise another
+    gap_s: float = 30.0  # a change may lapse this long (a plume thinning, a noisy frame) and still go on
+    relearn_s: float = 3600.0  # a raised change that lasts this long is the region's new normal
+    min_usable: float = 0.8  # share of the region that must be unclipped for a frame to say anything
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +120,12 @@ class _RegionState:
     crop: tuple[int, int, int, int] = (0, 0, 0, 0)  # the region and its ring, frame pixels
     inner: tuple[slice, slice] = (slice(0), slice(0))  # the region inside the crop, at the compare scale
     ring: npt.NDArray[np.bool_] | None = None  # the ring's pixels at the compare scale
+    inside: npt.NDArray[np.bool_] | None = None  # the polygon's pixels inside ``inner``
     reference: Gray | None = None
     reference_view: Image | None = None  # the region in colour as the reference knows it (evidence)
     warm: list[Gray] = field(default_factory=list)
     changed_since: float | None = None
+    changed_last: float = 0.0  # the latest frame whose change reached ``min_area``
     raised: bool = False
     calm_since: float | None = None
     last_score: float = 0.0
@@ -132,31 +163,54 @@ def _overlaps(a: Box, b: Box) -> bool:
     return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
 
 
-def _largest_blob(mask: npt.NDArray[np.uint8]) -> float:
-    """Share of the mask's area taken by its largest connected blob (after removing specks)."""
+def _largest_blob(mask: npt.NDArray[np.uint8], area: float) -> float:
+    """Share of ``area`` (pixels) taken by the mask's largest connected blob (after removing specks)."""
     opened = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     count, _, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
     if count <= 1:
         return 0.0
-    return float(stats[1:, cv2.CC_STAT_AREA].max()) / float(mask.size)
+    return float(stats[1:, cv2.CC_STAT_AREA].max()) / max(area, 1.0)
+
+
+def _local_fit(reference: Gray, current: Gray) -> tuple[Gray, Gray, Gray]:
+    """Per pixel, over a 7 × 7 window, ``current`` regressed on the reference: the slope (how strongly the
+    reference's texture shows, 1 unchanged, 0 washed out), the correlation (whether it is the same texture
+    at all) and the reference's local variance."""
+    window = (7, 7)
+    mean_r, mean_c = cv2.blur(reference, window), cv2.blur(current, window)
+    var_r = np.maximum(cv2.blur(reference * reference, window) - mean_r * mean_r, 1e-3)
+    var_c = np.maximum(cv2.blur(current * current, window) - mean_c * mean_c, 1e-3)
+    covariance = cv2.blur(reference * current, window) - mean_r * mean_c
+    slope: Gray = (covariance / var_r).astype(np.float32)
+    correlation: Gray = (covariance / np.sqrt(var_r * var_c)).astype(np.float32)
+    return slope, correlation, var_r.astype(np.float32)
+
+
+_HAZE_GAIN = 0.8  # texture showing through at most this strongly: washed out by haze
+_HAZE_CORRELATION = 0.7  # ... and still the same texture (a dark object taken away leaves another one)
+_HAZE_MIN_VARIANCE = 9.0  # a surface needs texture (std ≥ 3 levels) for haze to show on it
 
 
 def leak_score(
-    reference: Gray, current: Gray, margin: float, usable: npt.NDArray[np.bool_] | None = None
+    reference: Gray,
+    current: Gray,
+    margin: float,
+    usable: npt.NDArray[np.bool_] | None = None,
+    area: float | None = None,
 ) -> float:
     """How much of the region departs from its reference in a leak-like way: the largest darkened blob
     (by ``margin`` levels, or a fifth of the reference's level on dark surfaces), or the largest brightened
-    low-contrast (hazy) blob, as a share of the region."""
+    blob whose texture is washed out (haze), as a share of ``area`` (default: every pixel)."""
     drop = reference - current
     keep = np.ones(reference.shape, bool) if usable is None else usable
+    share = float(reference.size) if area is None else area
     darker = (keep & ((drop > margin) | ((drop > 6.0) & (drop > 0.2 * reference)))).astype(np.uint8)
-    ref_texture = cv2.blur(np.abs(cv2.Laplacian(reference, cv2.CV_32F)), (5, 5))
-    cur_texture = cv2.blur(np.abs(cv2.Laplacian(current, cv2.CV_32F)), (5, 5))
-    # Haze lowers contrast; a surface lit more brightly gains contrast with its light, so it is not haze.
-    hazy = (
-        keep & (current - reference > margin) & (ref_texture > 2.0) & (cur_texture < 0.75 * ref_texture)
-    ).astype(np.uint8)
-    return max(_largest_blob(darker), _largest_blob(hazy))
+    # Haze lowers contrast but keeps the surface's texture; a surface lit more brightly gains contrast,
+    # and where a dark object was taken away the texture is a different one: neither is haze.
+    slope, correlation, variance = _local_fit(reference, current)
+    hazy = keep & (-drop > margin) & (variance >= _HAZE_MIN_VARIANCE)
+    hazy &= (slope < _HAZE_GAIN) & (correlation > _HAZE_CORRELATION)
+    return max(_largest_blob(darker, share), _largest_blob(hazy.astype(np.uint8), share))
 
 
 class RegionWatcher:
@@ -267,22 +321,25 @@ class RegionWatcher:
                 state.warm = []
                 state.reference_view = _crop(frame, region.box)
             return None
-        assert state.ring is not None
+        assert state.ring is not None and state.inside is not None
         a, b = _affine(state.reference[state.ring], crop[state.ring])  # what the light did around it
         mapped = np.clip(crop * a + b, 0, 255).astype(np.float32)
         current = mapped[state.inner]
-        # A clipped pixel (a bright patch after an exposure step) has lost its level: it says nothing.
-        usable = crop[state.inner] < 245.0
-        score = leak_score(state.reference[state.inner], current, s.margin, usable)
+        # A clipped pixel (a bright patch after an exposure step) has lost its level: it says nothing,
+        # and a frame where most of the region is clipped says nothing at all.
+        unclipped = crop[state.inner] < 245.0
+        usable = unclipped & state.inside
+        area = float(state.inside.sum())
+        if usable.sum() < s.min_usable * area:
+            return None
+        score = leak_score(state.reference[state.inner], current, s.margin, usable, area)
         state.last_score = score
         if score >= s.min_area:
-            state.calm_since = None
-            if state.changed_since is None:
-                state.changed_since = at_s
-            if not state.raised and at_s - state.changed_since >= s.persist_s:
-                state.raised = True
-                return WatchEvent(region.name, EventKind.LEAK_SUSPECTED, at_s, round(score, 4))
-            return None
+            return self._changed(state, at_s, score)
+        if state.changed_since is not None and (
+            score >= s.min_area / 2 or at_s - state.changed_last <= s.gap_s
+        ):
+            return None  # a change that thinned for a moment goes on: its clock runs, nothing is learned
         state.changed_since = None
         if state.calm_since is None:
             state.calm_since = at_s
@@ -290,9 +347,24 @@ class RegionWatcher:
             state.raised = False
         # Only calm frames teach the reference, and only unclipped ones (an exposure step's saturated
         # patches would teach it a level that is not there).
-        if score < s.min_area / 2 and usable.mean() > 0.98:
-            state.reference = state.reference + s.adapt * (mapped - state.reference)
+        if score < s.min_area / 2 and unclipped.mean() > 0.98:
+            delta = mapped - state.reference
+            rate = np.where(np.abs(delta) < s.margin / 2, s.adapt, s.adapt / 10).astype(np.float32)
+            state.reference = state.reference + rate * delta
             state.reference_view = _crop(frame, region.box)
+        return None
+
+    def _changed(self, state: _RegionState, at_s: float, score: float) -> WatchEvent | None:
+        s = self.settings
+        state.calm_since, state.changed_last = None, at_s
+        if state.changed_since is None:
+            state.changed_since = at_s
+        lasted = at_s - state.changed_since
+        if not state.raised and lasted >= s.persist_s:
+            state.raised = True
+            return WatchEvent(state.region.name, EventKind.LEAK_SUSPECTED, at_s, round(score, 4))
+        if state.raised and lasted >= s.relearn_s:  # raised an hour ago and still there: the new normal
+            state.reference, state.warm, state.changed_since = None, [], None
         return None
 
 
@@ -319,4 +391,13 @@ def _place(state: _RegionState, width: int, height: int) -> None:
     if ring.sum() < 16:  # a region filling the frame has no ring: compare it with itself
         ring[:] = True
     state.ring = ring
+    inside = np.ones((iy2 - iy1, ix2 - ix1), bool)
+    if state.region.polygon:
+        polygon = (np.asarray(state.region.polygon, np.float32) - (x1, y1)) * scale
+        mask = np.zeros(inside.shape, np.uint8)
+        cv2.fillPoly(mask, [np.round(polygon).astype(np.int32)], 1)
+        inside = mask.astype(bool)
+        if not inside.any():  # thinner than a compare-scale pixel: watch its box
+            inside[:] = True
+    state.inside = inside
     state.reference, state.warm, state.changed_since = None, [], None

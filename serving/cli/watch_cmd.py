@@ -1,4 +1,5 @@
-"""``hazardeye watch VIDEO_OR_RTSP_URL --region NAME:x1,y1,x2,y2 [...]``: watched regions offline.
+"""``hazardeye watch VIDEO_OR_RTSP_URL --region NAME:x1,y1,x2,y2 [...]``: watched regions offline
+(a region may also be a polygon: ``NAME:x1,y1,x2,y2,x3,y3,...``).
 
 Replays a recorded video (or reads a stream) through the same engine as the cameras
 (``vision.watch``) and prints one JSON object per event: ``{"region", "kind", "at_s", "score"}`` with
@@ -35,7 +36,8 @@ def register(app: typer.Typer) -> None:
 
 
 def parse_region(text: str) -> WatchedRegion:
-    """``NAME:x1,y1,x2,y2`` or ``NAME:KIND:x1,y1,x2,y2`` (kind: flange, valve, pump_seal, pipe_run, floor)."""
+    """``NAME[:KIND]:x1,y1,x2,y2`` (a box) or ``NAME[:KIND]:x1,y1,x2,y2,x3,y3[,...]`` (a polygon of 3 or
+    more points); kind: flange (default), valve, pump_seal, pipe_run, floor."""
     parts = text.split(":")
     if len(parts) not in (2, 3) or not parts[0]:
         raise typer.BadParameter(f"expected NAME:x1,y1,x2,y2 (or NAME:KIND:x1,y1,x2,y2), got {text!r}")
@@ -45,10 +47,17 @@ def parse_region(text: str) -> WatchedRegion:
         known = ", ".join(k.value for k in RegionKind)
         raise typer.BadParameter(f"unknown region kind {parts[1]!r} (known: {known})") from None
     try:
-        x1, y1, x2, y2 = (float(v) for v in parts[-1].split(","))
+        values = [float(v) for v in parts[-1].split(",")]
     except ValueError:
-        raise typer.BadParameter(f"expected x1,y1,x2,y2 in pixels, got {parts[-1]!r}") from None
-    return WatchedRegion(parts[0], (x1, y1, x2, y2), kind)
+        raise typer.BadParameter(f"expected pixel coordinates x1,y1,x2,y2[,...], got {parts[-1]!r}") from None
+    if len(values) == 4:
+        return WatchedRegion(parts[0], (values[0], values[1], values[2], values[3]), kind)
+    if len(values) < 6 or len(values) % 2:
+        raise typer.BadParameter(
+            f"region {parts[0]!r}: 4 numbers (a box) or 3 or more x,y pairs (a polygon), got {len(values)}"
+        )
+    points = list(zip(values[0::2], values[1::2], strict=True))
+    return WatchedRegion.of_polygon(parts[0], points, kind)
 
 
 def _frames(source: str, interval_s: float) -> Iterator[tuple[float, Image]]:
@@ -93,7 +102,8 @@ def _line(event: WatchEvent) -> str:
 def watch_cmd(
     source: Annotated[str, typer.Argument(help="A video file or an rtsp:// URL")],
     region: Annotated[
-        list[str], typer.Option("--region", help="NAME:x1,y1,x2,y2 in frame pixels (repeatable)")
+        list[str],
+        typer.Option("--region", help="NAME[:KIND]:x1,y1,x2,y2 or a polygon x1,y1,...,xn,yn (repeatable)"),
     ],
     interval_s: Annotated[float, typer.Option("--interval-s", min=0.04, help="Seconds between frames")] = 5.0,
     persist_s: Annotated[

@@ -32,12 +32,16 @@ def test_a_puddle_in_a_recorded_video_is_one_suspected_leak(tmp_path: Path) -> N
     video = write_watch_video(tmp_path / "flange.mp4", seconds=90, leak_from_s=30)
     code, output = _watch(
         str(video), "--region", "flange-3:200,160,320,260", "--region", "valve-1:valve:20,20,120,100",
+        "--region", "seal:pump_seal:200,160,320,160,320,260,200,260",  # the flange's box as a polygon
         "--interval-s", "1", "--persist-s", "20", "--no-people",
     )  # fmt: skip
     assert code == 0, output
     events = [json.loads(line) for line in output.splitlines() if line.strip()]
     # Frames every second; the puddle from 30 s; 20 s of persistence: raised at 50 s, only for its region.
-    assert [(e["region"], e["kind"], e["at_s"]) for e in events] == [("flange-3", "leak.suspected", 50.0)]
+    assert [(e["region"], e["kind"], e["at_s"]) for e in events] == [
+        ("flange-3", "leak.suspected", 50.0),
+        ("seal", "leak.suspected", 50.0),
+    ]
     assert 0.04 <= events[0]["score"] <= 1.0
 
 
@@ -55,7 +59,13 @@ def test_bad_input_exits_2_with_the_reason(tmp_path: Path) -> None:
     code, output = _watch(str(video), "--region", "f:400,300,520,380", "--no-people")
     assert code == 2 and "outside the 480×360 frame" in output
     code, output = _watch(str(video), "--region", "f:10,10", "--no-people")
-    assert code == 2 and "x1,y1,x2,y2" in output
+    assert code == 2 and "4 numbers (a box) or 3 or more x,y pairs (a polygon), got 2" in output
+    code, output = _watch(str(video), "--region", "f:10,10,60,60,90", "--no-people")
+    assert code == 2 and "got 5" in output
+    code, output = _watch(str(video), "--region", "f:10,10,60,10,110,10,110,40", "--no-people")
+    assert code == 0, output  # a polygon with three collinear points and a fourth: a triangle, fine
+    code, output = _watch(str(video), "--region", "f:10,10,60,20,110,30", "--no-people")
+    assert code == 2 and "'f': its polygon encloses 0 px²; at least 64" in output
     code, output = _watch(str(video), "--region", "f:tank:10,10,60,60", "--no-people")
     assert code == 2 and "unknown region kind 'tank'" in output
     broken = tmp_path / "broken.mp4"
