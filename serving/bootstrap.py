@@ -83,7 +83,10 @@ def bootstrap(
         models=models,
         analyzer=ImageAnalyzer(
             models,
-            (settings.vision.ppe_model, settings.vision.leak_model),
+            (
+                settings.vision.ppe_model,
+                *((settings.vision.leak_model,) if settings.vision.leak_on_photos else ()),
+            ),
             tiled=(settings.vision.ppe_model,),
         ),
         camera_analyzer=ImageAnalyzer(

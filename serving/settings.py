@@ -100,6 +100,9 @@ class VisionSettings(_Section):
     # The leak model is a synthetic-data prototype that sees stains on clean floors and countertops:
     # camera frames are watched for leaks by watched regions instead, and get it only when this is true.
     leak_on_cameras: bool = False
+    # ... and uploaded photos get it only when this is true (its thresholds keep it quiet on 1,004 clean
+    # real photos, which leaves it finding almost nothing real either: see its card).
+    leak_on_photos: bool = False
     max_image_pixels: int = Field(default=50_000_000, ge=1)
     intra_op_threads: int | None = Field(default=None, ge=1)
     # Busy-waiting onnxruntime threads: about 1.3x the inference rate on cores nobody else uses (a

@@ -12,6 +12,7 @@ from typing import Any
 
 import typer
 
+import training.cli_calibrate as cli_calibrate
 import training.cli_campaign as cli_campaign
 import training.cli_dataset as cli_dataset
 import training.cli_model as cli_model
@@ -51,6 +52,7 @@ def register(app: typer.Typer) -> None:
     start = len(app.registered_commands)
     cli_model.register(app)
     cli_quantize.register(app)
+    cli_calibrate.register(app)
     cli_campaign.register(app)
     _wrap_new_commands(app, start)
     dataset_app = typer.Typer(help="Check, split, merge and generate YOLO datasets.", no_args_is_help=True)

@@ -200,11 +200,14 @@ def test_camera_frames_get_the_leak_model_only_when_opted_in(
     tmp_path: Path, opt_in: bool, expected: list[str]
 ) -> None:
     """The synthetic-data leak model sees stains on clean floors: camera frames run the PPE model alone
-    unless ``HAZARDEYE_VISION__LEAK_ON_CAMERAS`` (watched regions look for leaks instead)."""
-    settings = embedded_settings(tmp_path, vision=VisionSettings(leak_on_cameras=opt_in))
+    unless ``HAZARDEYE_VISION__LEAK_ON_CAMERAS`` (watched regions look for leaks instead); photos, unless
+    ``HAZARDEYE_VISION__LEAK_ON_PHOTOS``."""
+    settings = embedded_settings(
+        tmp_path, vision=VisionSettings(leak_on_cameras=opt_in, leak_on_photos=opt_in)
+    )
     with api_harness(settings) as harness:
         ran: list[str] = []
         harness.container.camera_analyzer.add_observer(lambda model, _s: ran.append(model))
         _task(harness)(_payload(harness, datetime.now(UTC) - timedelta(seconds=5)))
         assert ran == expected
-        assert harness.container.analyzer.model_names == ("ppe", "leak")  # photos still get both
+        assert harness.container.analyzer.model_names == (("ppe", "leak") if opt_in else ("ppe",))
