@@ -123,12 +123,28 @@ class _RegionState:
     inside: npt.NDArray[np.bool_] | None = None  # the polygon's pixels inside ``inner``
     reference: Gray | None = None
     reference_view: Image | None = None  # the region in colour as the reference knows it (evidence)
+    # The other picture mode's reference and view (colour by day, monochrome in infrared night mode).
+    other_mode: tuple[Gray | None, Image | None] = (None, None)
     warm: list[Gray] = field(default_factory=list)
     changed_since: float | None = None
     changed_last: float = 0.0  # the latest frame whose change reached ``min_area``
     raised: bool = False
     calm_since: float | None = None
     last_score: float = 0.0
+
+
+_MONO_CHROMA = 3.0  # mean |B-G| + |G-R| (levels) under which a picture is monochrome
+
+
+def _is_monochrome(frame: Image) -> bool:
+    """An infrared night picture carries no colour: in it, surfaces reflect differently than by day (a
+    white sheet saturated by day is grey at night, its markings gone), which no luminance map undoes, so
+    each mode is compared with a reference of its own."""
+    if frame.ndim != 3:
+        return True
+    small = cv2.resize(frame, (32, 18), interpolation=cv2.INTER_AREA).astype(np.int16)
+    chroma = np.abs(small[..., 0] - small[..., 1]) + np.abs(small[..., 1] - small[..., 2])
+    return float(chroma.mean()) < _MONO_CHROMA
 
 
 def _gray(image: Image, side: int) -> Gray:
@@ -147,6 +163,20 @@ def _levels(values: Gray) -> tuple[float, float]:
     cumulative = np.cumsum(counts)
     total = cumulative[-1]
     return float(np.searchsorted(cumulative, 0.1 * total)), float(np.searchsorted(cumulative, 0.9 * total))
+
+
+def _unclipped_affine(
+    reference: Gray, current: Gray, where: npt.NDArray[np.bool_] | None = None
+) -> tuple[float, float]:
+    """``_affine`` over the pixels (of ``where``) whose level is known in both pictures: a pixel clipped
+    at white or crushed to black in either (a bright sky by day, an exposure step) would pull the gain
+    away from what the light did, and a whole region would then look darker than it is."""
+    known = (reference > 5.0) & (reference < 245.0) & (current > 5.0) & (current < 245.0)
+    if where is not None:
+        known &= where
+    if known.sum() < 16:  # hardly anything known: the best guess is all of it
+        known = np.ones(reference.shape, bool) if where is None else where
+    return _affine(reference[known], current[known])
 
 
 def _affine(reference: Gray, current: Gray) -> tuple[float, float]:
@@ -228,6 +258,7 @@ class RegionWatcher:
         self._global_ref: Gray | None = None
         self._view_changed_since: float | None = None
         self._view_raised = False
+        self._mono: bool | None = None
 
     def feed(self, frame: Image, at_s: float, people: Sequence[Box] = ()) -> list[WatchEvent]:
         """One frame at ``at_s`` seconds; ``people``: boxes of persons seen in it (occluders)."""
@@ -238,13 +269,20 @@ class RegionWatcher:
                 _place(state, width, height)
             self._checked = (width, height)
         s = self.settings
+        mono = _is_monochrome(frame)
+        if self._mono is not None and mono != self._mono:
+            for state in self._states:  # the infrared night mode switched: each mode has its reference
+                current_mode = (state.reference, state.reference_view)
+                state.reference, state.reference_view = state.other_mode
+                state.other_mode, state.warm = current_mode, []
+        self._mono = mono
         luma: Image = np.asarray(
             cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame, np.uint8
         )
         whole = _gray(luma, _GLOBAL_SIDE)
         if self._global_ref is None or self._global_ref.shape != whole.shape:
             self._global_ref = whole
-        a, b = _affine(self._global_ref, whole)
+        a, b = _unclipped_affine(self._global_ref, whole)
         whole = whole * a + b  # lights, auto-exposure, night mode: matched to the reference view
         events: list[WatchEvent] = []
         view_change = self._view_change(whole)
@@ -304,6 +342,7 @@ class RegionWatcher:
         self._view_changed_since, self._view_raised = None, False
         for state in self._states:
             state.reference, state.warm, state.changed_since = None, [], None
+            state.other_mode = (None, None)
 
     def _feed_region(
         self, state: _RegionState, frame: Image, luma: Image, at_s: float, people: Sequence[Box]
@@ -322,7 +361,7 @@ class RegionWatcher:
                 state.reference_view = _crop(frame, region.box)
             return None
         assert state.ring is not None and state.inside is not None
-        a, b = _affine(state.reference[state.ring], crop[state.ring])  # what the light did around it
+        a, b = _unclipped_affine(state.reference, crop, state.ring)  # what the light did around it
         mapped = np.clip(crop * a + b, 0, 255).astype(np.float32)
         current = mapped[state.inner]
         # A clipped pixel (a bright patch after an exposure step) has lost its level: it says nothing,
@@ -401,3 +440,4 @@ def _place(state: _RegionState, width: int, height: int) -> None:
             inside[:] = True
     state.inside = inside
     state.reference, state.warm, state.changed_since = None, [], None
+    state.other_mode = (None, None)

@@ -216,3 +216,38 @@ def test_degenerate_polygons_are_refused() -> None:
     with pytest.raises(ValueError, match="at least 3 points, got 2"):
         WatchedRegion.of_polygon("line", [(0.0, 0.0), (50.0, 50.0)])
     RegionWatcher([flat]).feed(frame, 0.0)  # a quadrilateral with a nearly straight edge is fine
+
+
+def test_the_night_mode_over_a_view_clipped_white_by_day_raises_nothing() -> None:
+    rng, view = np.random.default_rng(12), textured_view()
+    view[100:320, 130:215] = 290.0  # a bright wall beside the region: 255 (clipped) by day
+    frames = []
+    for i in range(80):
+        at = 5.0 * i
+        night = at >= 100  # infrared night mode: flatter and lifted; the wall is 213, its level known again
+        frames.append((at, _frame(view, rng, 0.7, 10.0) if night else _frame(view, rng), ()))
+    assert _run(frames) == []
+
+
+def test_the_infrared_night_mode_has_a_reference_of_its_own() -> None:
+    rng, grey = np.random.default_rng(13), textured_view()
+    view = grey * np.array([0.75, 1.0, 1.15])  # a colour scene (B, G, R)
+    view[170:230, 215:305] = (225.0, 235.0, 240.0)  # a white sheet in the region
+    view[190:200, 230:290] = (200.0, 200.0, 200.0)  # ... with a printed band on it
+
+    def night(image: np.ndarray) -> np.ndarray:
+        """The sensor saturates before the night mode's tone curve: the sheet is a flat grey plateau."""
+        gray = cv2.cvtColor(np.clip(image, 0, 255).astype(np.uint8), cv2.COLOR_BGR2GRAY).astype(np.float32)
+        return np.repeat((gray * 0.7 + 10.0)[..., None], 3, axis=2)
+
+    frames = []
+    for i in range(100):
+        at = 5.0 * i
+        lit = np.clip(view * (1.0 if at < 100 else 1.3), 0, 255)  # brighter: sheet and band saturate
+        frame = _frame(night(lit) if at >= 200 else lit, rng)
+        if at >= 300:
+            frame = with_puddle(frame, (235, 245), 30)  # a puddle at night
+        frames.append((at, frame, ()))
+    # Night from 200 s (its reference learned from its first 5 frames); the puddle at 300 s is raised at
+    # 420 s, and nothing else: compared with the day's reference, the band's plateau would look like haze.
+    assert _run(frames) == [("flange-3", "leak.suspected", 420.0)]
