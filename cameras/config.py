@@ -7,6 +7,8 @@ must not be echoed back into a log by a pydantic error message.
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -52,14 +54,17 @@ class ZonePolygon(_Frozen):
     @field_validator("points")
     @classmethod
     def _non_negative(cls, points: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
+        if not all(math.isfinite(v) for point in points for v in point):  # JSON bodies may carry NaN
+            raise ValueError("polygon points must be finite numbers")
         if any(x < 0 or y < 0 for x, y in points):
             raise ValueError("polygon points must be non-negative image coordinates")
         return points
 
 
 class WatchRegionConfig(ZonePolygon):
-    """A region to watch for leaks (``vision.watch``): a polygon in frame pixels, watched by its
-    bounding box, and what it is (which grades a suspected leak there)."""
+    """A region to watch for leaks (``vision.watch``): a polygon in frame pixels (only its inside is
+    compared; the surroundings of its bounding box are the ring that tells the light), and what it is
+    (which grades a suspected leak there)."""
 
     kind: RegionKind = RegionKind.FLANGE
 
@@ -76,7 +81,19 @@ class WatchRegionConfig(ZonePolygon):
         return self
 
     def region(self) -> WatchedRegion:
-        return WatchedRegion(self.name, self.box, self.kind)
+        return WatchedRegion.of_polygon(self.name, self.points, self.kind)
+
+
+def unique_watch_regions(regions: Sequence[WatchRegionConfig]) -> None:
+    """Refuse two watched regions of one camera with the same name (a leak is filed under its region's
+    name)."""
+    names = [r.name for r in regions]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"duplicate watched region names: {', '.join(duplicates)}")
+
+
+MAX_WATCH_REGIONS = 64  # per camera
 
 
 class CameraConfig(_Frozen):
@@ -88,7 +105,7 @@ class CameraConfig(_Frozen):
     enabled: bool = True
     models: tuple[str, ...] = ()
     polygons: tuple[ZonePolygon, ...] = ()
-    watch: tuple[WatchRegionConfig, ...] = Field(default=(), max_length=64)
+    watch: tuple[WatchRegionConfig, ...] = Field(default=(), max_length=MAX_WATCH_REGIONS)
     # Camera-scale inference: "off", "auto" (tiles when the frame is >= 2 model inputs long) or a tile side
     # in frame pixels. Tiling finds far-away heads at the price of one inference per tile.
     tiling: TilingSetting = "off"
@@ -104,10 +121,7 @@ class CameraConfig(_Frozen):
     @field_validator("watch")
     @classmethod
     def _unique_regions(cls, regions: tuple[WatchRegionConfig, ...]) -> tuple[WatchRegionConfig, ...]:
-        names = [r.name for r in regions]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"duplicate watched region names: {', '.join(duplicates)}")
+        unique_watch_regions(regions)
         return regions
 
     @field_validator("url")

@@ -23,6 +23,7 @@ from serving.api.routes import (
     photos,
     reviews,
     sensors,
+    watch,
     zones,
 )
 from serving.api.routes import models as model_routes
@@ -64,6 +65,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(reviews.router)
     app.include_router(manual_hazards.router)
     app.include_router(cameras.router)
+    app.include_router(watch.router)
     app.include_router(zones.router)
     app.include_router(permits.router)
     app.include_router(sensors.router)

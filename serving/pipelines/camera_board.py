@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from cameras.config import CameraConfig
+from cameras.config import CameraConfig, WatchRegionConfig
 from cameras.health import HealthEvent, StateChange, StreamState
 from workflow.services.camera_inspections import CameraFinding, latest_inspections
 from workflow.services.context import WorkflowContext
@@ -32,6 +32,8 @@ class CameraStatus:
     findings_last: tuple[CameraFinding, ...] = ()
     people_last: int | None = None
     inspected_at: datetime | None = None
+    watch: tuple[WatchRegionConfig, ...] = ()  # the camera file's watched regions
+    frame_size: tuple[int, int] | None = None  # width, height of the latest snapshot
 
 
 class CameraBoard:
@@ -44,7 +46,9 @@ class CameraBoard:
     def add(self, camera: CameraConfig) -> None:
         state = StreamState.CONNECTING if camera.enabled else StreamState.DISABLED
         with self._lock:
-            self._rows[camera.id] = CameraStatus(camera.id, camera.name, camera.zone, state)
+            self._rows[camera.id] = CameraStatus(
+                camera.id, camera.name, camera.zone, state, watch=camera.watch
+            )
 
     def on_health(self, event: HealthEvent) -> bool:
         """Apply a health event; True when it changed the camera's state (worth publishing)."""
@@ -58,11 +62,20 @@ class CameraBoard:
             self._rows[row.id] = replace(row, last_error=event.reason)
             return False
 
-    def on_snapshot(self, camera_id: str, key: str, at: datetime) -> None:
+    def on_snapshot(
+        self, camera_id: str, key: str, at: datetime, size: tuple[int, int] | None = None
+    ) -> None:
+        """The camera's latest frame is ``key`` (``size``: its width and height, when known)."""
         with self._lock:
             row = self._rows.get(camera_id)
             if row is not None:
-                self._rows[camera_id] = replace(row, snapshot_key=key, snapshot_at=at, last_frame_at=at)
+                self._rows[camera_id] = replace(
+                    row,
+                    snapshot_key=key,
+                    snapshot_at=at,
+                    last_frame_at=at,
+                    frame_size=size if size is not None else row.frame_size,
+                )
 
     def on_inspection(
         self,

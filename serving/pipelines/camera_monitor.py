@@ -118,7 +118,8 @@ class CameraMonitor:
             )
         if self._c.settings.privacy.blurs_any((camera.zone, *(p.name for p in camera.polygons))):
             seal_object(self._c.workflow, key, camera.zone)  # shown blurred once inspected, never before
-        self.board.on_snapshot(camera.id, key, snapshot.captured_at)
+        height, width = snapshot.frame.shape[:2]
+        self.board.on_snapshot(camera.id, key, snapshot.captured_at, size=(width, height))
         if self._c.tasks.queue_depth() >= self._max_pending:
             log.warning("inspection backlog: camera %s frame %d not inspected", camera.id, snapshot.sequence)
             return

@@ -560,3 +560,99 @@ def test_kpi_page_pools_ppe_compliance_over_people_in_both_languages(
         pdf = Path(got.value.path()).read_bytes()
         assert pdf.startswith(b"%PDF") and got.value.suggested_filename.endswith(".pdf")
         context.close()
+
+
+def test_watched_regions_are_drawn_on_the_snapshot_at_phone_size_in_chinese(
+    browser: Browser, tmp_path: Path
+) -> None:
+    if not gstreamer_available():
+        pytest.fail("GStreamer RTSP server missing: run scripts/system-packages")
+    rtsp = RtspServer(write_pattern_video(tmp_path / "pumps.mp4", seconds=120), mounts=1, live=True).start()
+    cameras = {"cameras": [{"id": "pumps", "name": "泵房 Pump house", "url": rtsp.url(), "zone": "zone-pumps",
+                            "interval_s": 1}]}  # fmt: skip
+    config = tmp_path / "cameras.json"
+    config.write_text(json.dumps(cameras))
+    try:
+        with running_service(tmp_path, HAZARDEYE_CAMERAS__CONFIG_FILE=str(config)) as svc:
+            context = browser.new_context(
+                viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
+            )
+            try:
+                pg = context.new_page()
+                errors: list[str] = []
+                dialogs: list[str] = []
+                pg.on("pageerror", lambda exc: errors.append(str(exc)))
+                pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+                sign_in(pg, svc, "safety_engineer", "#/cameras")
+                pg.locator("#lang").click()
+                expect(pg.locator("html")).to_have_attribute("lang", "zh-CN")
+                pg.wait_for_function(  # the camera's first frame (320 × 240) is on its tile
+                    "() => { const i = document.querySelector('[data-camera=pumps] .snapshot img');"
+                    " return i && i.src.startsWith('blob:') && i.naturalWidth === 320; }",
+                    timeout=60_000,
+                )
+                pg.locator("[data-camera=pumps]").get_by_role("button", name="监视区域").click()
+                expect(pg.locator("#watch-editor h2")).to_have_text("监视区域 · 泵房 Pump house")
+                expect(pg.locator("#watch-source")).to_have_text("当前使用：摄像头配置文件中的区域。")
+                pg.wait_for_function(
+                    "() => { const i = document.querySelector('#watch-stage img');"
+                    " const s = document.querySelector('#watch-overlay');"
+                    " return i && i.naturalWidth === 320 && s.getAttribute('viewBox') === '0 0 320 240'; }"
+                )
+                overlay = pg.locator("#watch-overlay")
+                box = overlay.bounding_box()
+                assert box is not None and box["width"] < 390  # the frame is scaled to the phone's width
+                taps = [(0.2, 0.25), (0.7, 0.2), (0.75, 0.8), (0.25, 0.75)]  # fractions of the shown picture
+                for fx, fy in taps:
+                    overlay.tap(position={"x": fx * box["width"], "y": fy * box["height"]})
+                expect(pg.locator("#draft-count")).to_have_text("4 个点")
+                name = "<img src=x onerror=alert(1)>"
+                pg.locator("#region-name").fill(name)
+                pg.locator("#region-kind").select_option(label="泵密封")
+                pg.get_by_role("button", name="闭合多边形").click()
+                expect(overlay.locator("text.region-label")).to_have_text(name)  # text, not markup
+                expect(pg.locator("#watch-regions .region-name")).to_have_text(name)
+                pg.get_by_role("button", name="保存区域").click()
+                expect(pg.locator("#watch-editor .msg")).to_have_text(
+                    "已保存。摄像头将在 10 秒内启用这些区域，并从随后的画面学习其正常外观。"
+                )
+                expect(pg.locator("#watch-source")).to_contain_text("safety_engineer-1")
+                assert pg.locator("img[src='x']").count() == 0 and dialogs == [] and errors == []
+                widths = pg.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+                assert widths[0] <= widths[1] == 390, widths
+                pg.evaluate("() => window.scrollTo(0, 0)")  # the sticky top bar at the top of the picture
+                pg.screenshot(path="/tmp/watch_editor_zh.png", full_page=True)
+            finally:
+                context.close()
+            # An inspector sees the regions (the name as text) but may not change them: the server says why.
+            context = browser.new_context(
+                viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+            )
+            try:
+                pg = context.new_page()
+                sign_in(pg, svc, "inspector", "#/cameras")
+                pg.locator("[data-camera=pumps] [data-action=watch]").click()
+                expect(pg.locator("#watch-regions .region-name")).to_have_text(name)
+                pg.locator("[data-action=use-file]").click()
+                expect(pg.locator("#watch-editor .msg.error")).to_have_text(
+                    "Your role may not do this. (role 'inspector' may not do this;"
+                    " needs one of ['admin', 'safety_engineer'])"
+                )
+            finally:
+                context.close()
+            stored = svc.call("GET", "/api/v1/cameras/pumps/watch", role="inspector")
+            assert isinstance(stored, dict)
+            assert (stored["source"], stored["frame"]) == ("api", {"width": 320, "height": 240})
+            (region,) = stored["regions"]
+            assert (region["name"], region["kind"], stored["updated_by"]) == (
+                name,
+                "pump_seal",
+                "safety_engineer-1",
+            )
+            # The taps in frame pixels: 0.2 × 320, 0.25 × 240 and so on.
+            expected = [(64, 60), (224, 48), (240, 192), (80, 180)]
+            assert len(region["points"]) == 4
+            for (x, y), (ex, ey) in zip(region["points"], expected, strict=True):
+                assert abs(x - ex) <= 3 and abs(y - ey) <= 3, (region["points"], expected)
+    finally:
+        rtsp.stop()

@@ -174,6 +174,17 @@ class CameraSightingRow(Base):
     keys: Mapped[str] = mapped_column(Text)  # JSON list of "kind|zone"
 
 
+class WatchConfigRow(Base):
+    """A camera's watched regions set through the API: they replace the camera file's ``watch`` for that
+    camera until deleted (an empty list watches nothing)."""
+
+    __tablename__ = "watch_configs"
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    regions: Mapped[str] = mapped_column(Text)  # JSON list of {name, kind, points: [[x, y], ...]}
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+
 class ObservationRow(Base):
     """Every observation once (idempotency key), for de-dup, PPE compliance and repeat counts."""
 

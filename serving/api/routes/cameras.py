@@ -68,7 +68,8 @@ def _board(request_board: CameraBoard, container: Container) -> CameraBoard:
     return request_board
 
 
-def _status(board: CameraBoard, camera_id: str) -> CameraStatus:
+def monitored_camera(board: CameraBoard, camera_id: str) -> CameraStatus:
+    """The camera's row on this server's board (404 for a camera it does not poll)."""
     row = board.get(camera_id)
     if row is None:
         raise NotFound(f"camera {camera_id} is not monitored by this server")
@@ -92,7 +93,7 @@ def get_camera(
     board: CameraBoard = Depends(camera_board),
     container: Container = Depends(container_of),
 ) -> CameraOut:
-    return CameraOut.of(_status(_board(board, container), camera_id))
+    return CameraOut.of(monitored_camera(_board(board, container), camera_id))
 
 
 @router.get(
@@ -112,7 +113,7 @@ def camera_snapshot(
     """The camera's latest valid frame as JPEG (404 before the first frame). Where faces are blurred, a
     role that may not see originals gets the latest blurred frame (the last inspected one until the
     newest is inspected)."""
-    row = _status(board, camera_id)
+    row = monitored_camera(board, camera_id)
     if row.snapshot_key is None:
         raise NotFound(f"camera {camera_id} has no frame yet")
     headers = {"Cache-Control": "no-store"}

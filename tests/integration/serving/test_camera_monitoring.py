@@ -305,3 +305,65 @@ def test_a_puddle_under_a_watched_flange_becomes_a_suspected_leak_hazard(tmp_pat
             assert right[60:120, 40:120].mean() < 0.8 * left[60:120, 40:120].mean()  # the puddle is darker
     finally:
         server.stop()
+
+
+def test_regions_put_through_the_api_while_the_camera_streams_find_the_puddle(tmp_path: Path) -> None:
+    if not gstreamer_available():
+        pytest.fail("GStreamer RTSP server missing: run scripts/system-packages")
+    video = write_watch_video(tmp_path / "pump.mp4", seconds=80, leak_from_s=30, fps=5)
+    server = RtspServer(video, mounts=1, live=True).start()
+    try:
+        config = tmp_path / "cameras.yaml"
+        # No ``watch``: the camera watches nothing until regions are set through the API.
+        camera = {
+            "id": "cam-p", "name": "Pump house", "url": server.url("cam0"), "zone": "pump-house",
+            "interval_s": 1.0, "read_timeout_s": 4.0,
+        }  # fmt: skip
+        config.write_text(yaml.safe_dump({"cameras": [camera]}))
+        settings = embedded_settings(
+            tmp_path, cameras=CameraSettings(config_file=config), monitor=MonitorSettings(watch_persist_s=8.0)
+        )
+        with api_harness(settings) as api:
+            board = CameraBoard()
+            monitor = build_monitor(api.container, board)
+            assert monitor is not None
+            api.client.app.state.camera_board = board  # type: ignore[attr-defined]
+            ctx = api.container.workflow
+
+            def leaks() -> list[str | None]:
+                return [
+                    h.equipment_id
+                    for h in list_hazards(ctx, HazardFilter()).items
+                    if h.kind == "leak.suspected"
+                ]
+
+            def framed() -> bool:
+                row = board.get("cam-p")
+                return row is not None and row.frame_size is not None
+
+            monitor.start()
+            try:
+                assert _wait_for(framed, timeout_s=30)
+                url, engineer = "/api/v1/cameras/cam-p/watch", api.auth(Role.SAFETY_ENGINEER)
+                before = api.client.get(url, headers=api.auth(Role.INSPECTOR)).json()
+                assert (before["source"], before["regions"], before["frame"]) == (
+                    "file",
+                    [],
+                    {"width": 480, "height": 360},
+                )
+                # The puddle comes at 30 s of the video, at (260, 235): around it, a pump seal. The region
+                # is picked up within 10 s and learns its reference from the 5 frames after that.
+                seal = {"name": "P-7 seal", "kind": "pump_seal",
+                        "points": [[200, 180], [320, 180], [320, 280], [200, 280]]}  # fmt: skip
+                put = api.client.put(url, json={"regions": [seal]}, headers=engineer)
+                assert put.status_code == 200, put.text
+                found = _wait_for(lambda: leaks() != [], timeout_s=90)
+            finally:
+                assert monitor.stop(timeout_s=15)
+            assert found and leaks() == ["P-7 seal"], [
+                h.kind for h in list_hazards(ctx, HazardFilter()).items
+            ]
+            hazard = next(h for h in list_hazards(ctx, HazardFilter()).items if h.kind == "leak.suspected")
+            assert (hazard.zone, hazard.source_id, hazard.severity) == ("pump-house", "cam-p", 4)
+    finally:
+        server.stop()

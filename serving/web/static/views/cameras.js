@@ -1,15 +1,36 @@
-// Camera grid: latest snapshot (fetched with the bearer header) and health state, refreshed every 10 s.
+// Camera grid: latest snapshot (fetched with the bearer header) and health state, refreshed every 10 s;
+// each camera's watched regions open in an editor in place of the grid.
 import { api, freshBlobUrl } from "../api.js";
 import { clear, h } from "../dom.js";
 import { cameraCause, fmtTime, lang, t, tEnum } from "../i18n.js";
 import { errorBlock, findingLabel, loadGate } from "./common.js";
+import { watchEditor } from "./watch_editor.js";
 
-export function render(root) {
+export function render(root, _params, ctx) {
   const grid = h("div.camera-grid", { id: "camera-grid" });
+  const editorHost = h("div", { id: "watch-host" });
   root.append(h("div.page-head", h("h1", {}, t("cameras.title")),
-    h("button.link", { type: "button", onclick: () => load() }, t("common.refresh"))), grid);
+    h("button.link", { type: "button", onclick: () => load() }, t("common.refresh"))), editorHost, grid);
   const urls = new Map(); // camera id → current blob URL (revoked when replaced)
   const gate = loadGate();
+  let editor = null; // the open watched-regions editor (the grid is hidden and not refreshed meanwhile)
+
+  function openEditor(cam) {
+    closeEditor(false);
+    editor = watchEditor(cam, ctx.me, () => closeEditor(true));
+    clear(editorHost).append(editor.el);
+    grid.hidden = true;
+    editor.el.scrollIntoView({ block: "start" });
+  }
+
+  function closeEditor(reload) {
+    if (!editor) return;
+    editor.dispose();
+    editor = null;
+    clear(editorHost);
+    grid.hidden = false;
+    if (reload) load();
+  }
 
   async function load() {
     const current = gate.begin();
@@ -50,13 +71,16 @@ export function render(root) {
       cam.last_error ? h("div.small.warn.cam-error", { title: cam.last_error },
         lang() === "en" ? cam.last_error : cameraCause(cam.last_error) ?? cam.last_error) : null,
       findings.length ? h("div.small", {}, `${t("cameras.findings")}: ${findings
-        .map((f) => findingLabel(f.kind ?? f)).join(", ")}`) : null);
+        .map((f) => findingLabel(f.kind ?? f)).join(", ")}`) : null,
+      h("div.toolbar", h("button.secondary", { type: "button", "data-action": "watch",
+        onclick: () => openEditor(cam) }, t("watch.button"))));
   }
 
   load();
-  const timer = setInterval(() => { if (!document.hidden) load(); }, 10000);
+  const timer = setInterval(() => { if (!document.hidden && !editor) load(); }, 10000);
   return () => {
     gate.leave();
+    closeEditor(false);
     clearInterval(timer);
     for (const url of urls.values()) URL.revokeObjectURL(url);
   };
