@@ -121,8 +121,10 @@ def main() -> None:
             ttd.append(found[0] - (visible_at if visible_at is not None else leak.onset_s))
         else:
             missed_styles.append(f"{leak.style.value} size {leak.size:.2f} strength {leak.strength:.2f}")
+        after = f" {ttd[-1]:.0f} s after it showed" if found else ""
         print(
-            f"  camera {n + 1}/{len(views)}: {leak.style.value} {'found' if found else 'not found'}",
+            f"  camera {n + 1}/{len(views)}: {leak.style.value} {'found' + after if found else 'not found'}"
+            f" (onset {leak.onset_s:.0f} s, visible {visible_at}, false {len(early)})",
             file=sys.stderr,
         )
     per_frame = spent / max(fed, 1)

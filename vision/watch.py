@@ -14,7 +14,8 @@ from it that persists becomes a suspected leak. What cameras do all day must not
 - slow drift: the reference follows calm pixels of calm frames slowly (``adapt``); a pixel that departs
   from it follows ten times slower, so a leak that grows for a quarter of an hour is not learned as normal;
 - a flickering change (a plume that thins for a frame) keeps its clock for ``gap_s``; a frame where
-  clipping hides most of the region (an exposure step) says nothing, like an occluded one;
+  clipping hides a fifth of the region (an exposure step) cannot say it is calm: unless what is left
+  shows the change, it says nothing, like an occluded one;
 - the camera moved or the whole view changed: that is ``camera.view_changed``, never a leak.
 
 Leak-like means a darkening blob (puddle, drip stain, wet patch) or a whitish low-contrast haze (spray,
@@ -103,7 +104,7 @@ class WatchSettings:
     rearm_s: float = 60.0  # calm this long after an event before the region can raise another
     gap_s: float = 30.0  # a change may lapse this long (a plume thinning, a noisy frame) and still go on
     relearn_s: float = 3600.0  # a raised change that lasts this long is the region's new normal
-    min_usable: float = 0.8  # share of the region that must be unclipped for a frame to say anything
+    min_usable: float = 0.8  # share of the region that must be unclipped for a frame to be calm
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,17 +365,16 @@ class RegionWatcher:
         a, b = _unclipped_affine(state.reference, crop, state.ring)  # what the light did around it
         mapped = np.clip(crop * a + b, 0, 255).astype(np.float32)
         current = mapped[state.inner]
-        # A clipped pixel (a bright patch after an exposure step) has lost its level: it says nothing,
-        # and a frame where most of the region is clipped says nothing at all.
+        # A clipped pixel (a bright patch after an exposure step) has lost its level: it says nothing.
         unclipped = crop[state.inner] < 245.0
         usable = unclipped & state.inside
         area = float(state.inside.sum())
-        if usable.sum() < s.min_usable * area:
-            return None
         score = leak_score(state.reference[state.inner], current, s.margin, usable, area)
         state.last_score = score
-        if score >= s.min_area:
+        if score >= s.min_area:  # what is left to see shows the change
             return self._changed(state, at_s, score)
+        if usable.sum() < s.min_usable * area:
+            return None  # too little left to see to call it calm: says nothing either way
         if state.changed_since is not None and (
             score >= s.min_area / 2 or at_s - state.changed_last <= s.gap_s
         ):

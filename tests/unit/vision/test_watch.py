@@ -251,3 +251,16 @@ def test_the_infrared_night_mode_has_a_reference_of_its_own() -> None:
     # Night from 200 s (its reference learned from its first 5 frames); the puddle at 300 s is raised at
     # 420 s, and nothing else: compared with the day's reference, the band's plateau would look like haze.
     assert _run(frames) == [("flange-3", "leak.suspected", 420.0)]
+
+
+def test_a_region_partly_clipped_white_still_shows_a_leak_in_the_rest() -> None:
+    rng, view = np.random.default_rng(14), textured_view()
+    view[160:190, 200:320] = 290.0  # the region's top 30 %: a lamp-lit sheet, always clipped at 255
+    frames = []
+    for i in range(80):
+        at = 5.0 * i
+        frame = _frame(view, rng)
+        frames.append((at, _puddle(frame, 40) if at >= 100 else frame, ()))
+    # 70 % of the region is left to see, under the 80 % a frame needs to count as calm; the puddle in it
+    # is still raised at the persistence boundary.
+    assert _run(frames) == [("flange-3", "leak.suspected", 220.0)]
