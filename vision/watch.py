@@ -166,13 +166,29 @@ def _levels(values: Gray) -> tuple[float, float]:
     return float(np.searchsorted(cumulative, 0.1 * total)), float(np.searchsorted(cumulative, 0.9 * total))
 
 
+_CLIP = 245.0  # levels at or above this have lost their value (saturated)
+_PLATEAU_SHARE = 0.005  # this much of a picture within 3 levels of its top: a saturated plateau
+
+
+def white_limit(picture: Gray) -> float:
+    """The level from which ``picture``'s values are unknown: 245, or lower where it has a flat plateau
+    at its top (a sensor that saturated before a tone curve, as the infrared night mode does: its white
+    is a grey 224, not 255)."""
+    top = float(picture.max())
+    if top < _CLIP and float((picture >= top - 3.0).mean()) >= _PLATEAU_SHARE:
+        return top - 3.0
+    return _CLIP
+
+
 def _unclipped_affine(
     reference: Gray, current: Gray, where: npt.NDArray[np.bool_] | None = None
 ) -> tuple[float, float]:
     """``_affine`` over the pixels (of ``where``) whose level is known in both pictures: a pixel clipped
-    at white or crushed to black in either (a bright sky by day, an exposure step) would pull the gain
-    away from what the light did, and a whole region would then look darker than it is."""
-    known = (reference > 5.0) & (reference < 245.0) & (current > 5.0) & (current < 245.0)
+    at white (or a saturated plateau) or crushed to black in either (a bright sky by day, an exposure
+    step) would pull the gain away from what the light did, and a whole region would then look darker
+    than it is."""
+    known = (reference > 5.0) & (reference < white_limit(reference))
+    known &= (current > 5.0) & (current < white_limit(current))
     if where is not None:
         known &= where
     if known.sum() < 16:  # hardly anything known: the best guess is all of it
@@ -366,7 +382,7 @@ class RegionWatcher:
         mapped = np.clip(crop * a + b, 0, 255).astype(np.float32)
         current = mapped[state.inner]
         # A clipped pixel (a bright patch after an exposure step) has lost its level: it says nothing.
-        unclipped = crop[state.inner] < 245.0
+        unclipped = crop[state.inner] < white_limit(crop)
         usable = unclipped & state.inside
         area = float(state.inside.sum())
         score = leak_score(state.reference[state.inner], current, s.margin, usable, area)

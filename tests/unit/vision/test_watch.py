@@ -4,6 +4,8 @@ there, a short passer-by) raises nothing; a moved camera is a view change, never
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -264,3 +266,22 @@ def test_a_region_partly_clipped_white_still_shows_a_leak_in_the_rest() -> None:
     # 70 % of the region is left to see, under the 80 % a frame needs to count as calm; the puddle in it
     # is still raised at the persistence boundary.
     assert _run(frames) == [("flange-3", "leak.suspected", 220.0)]
+
+
+def test_an_exposure_step_at_night_that_saturates_highlights_raises_nothing() -> None:
+    """A real photo (Hard Hat Workers fixture) at night; the exposure steps up 1.25× from 200 s to 500 s:
+    its bright spots saturate on the sensor, before the night mode's curve, into grey 224 plateaus that
+    look darker than the reference once the light is mapped, unless they are known to be saturated."""
+    photo = cv2.imread(str(Path(__file__).resolve().parents[2] / "fixtures/hardhat/images/004947.jpg"))
+    base = photo.astype(np.float32)
+    h, w = base.shape[:2]
+    region = WatchedRegion("r", (0.35 * w, 0.55 * h, 0.65 * w, 0.85 * h))
+    rng, watcher, events = np.random.default_rng(0), RegionWatcher([region]), []
+    for i in range(120):
+        at = 5.0 * i
+        exposure = 1.25 if 200 <= at < 500 else 1.0
+        lit = cv2.cvtColor(np.clip(base * 1.1 * exposure, 0, 255).astype(np.uint8), cv2.COLOR_BGR2GRAY)
+        night = np.repeat((lit.astype(np.float32) * 0.8 + 20.0)[..., None], 3, axis=2)
+        frame = np.clip(night + rng.normal(0, 3, night.shape), 0, 255).astype(np.uint8)
+        events += [(e.kind.value, e.at_s) for e in watcher.feed(frame, at)]
+    assert events == []
