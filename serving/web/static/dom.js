@@ -3,20 +3,7 @@ export function h(spec, attrs = {}, ...children) {
   const [tag, ...classes] = spec.split(".");
   const el = document.createElement(tag || "div");
   if (classes.length) el.className = classes.join(" ");
-  if (attrs === null || typeof attrs !== "object" || attrs instanceof Node || Array.isArray(attrs)) {
-    children.unshift(attrs);
-    attrs = {};
-  }
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name.startsWith("on") && typeof value === "function") el.addEventListener(name.slice(2), value);
-    else if (name === "dataset") Object.assign(el.dataset, value);
-    else if (name === "value") el.value = value;
-    else if (name === "checked") el.checked = Boolean(value);
-    else el.setAttribute(name, value === true ? "" : String(value));
-  }
-  append(el, children);
-  return el;
+  return fill(el, attrs, children, true);
 }
 
 const SVG_NS = "http://www.w3.org/2000/svg";
@@ -26,6 +13,11 @@ export function svg(spec, attrs = {}, ...children) {
   const [tag, ...classes] = spec.split(".");
   const el = document.createElementNS(SVG_NS, tag);
   if (classes.length) el.setAttribute("class", classes.join(" "));
+  return fill(el, attrs, children, false);
+}
+
+/** Attributes (listeners for on*; for HTML also dataset, value and checked as properties) and children. */
+function fill(el, attrs, children, html) {
   if (attrs === null || typeof attrs !== "object" || attrs instanceof Node || Array.isArray(attrs)) {
     children.unshift(attrs);
     attrs = {};
@@ -33,6 +25,9 @@ export function svg(spec, attrs = {}, ...children) {
   for (const [name, value] of Object.entries(attrs)) {
     if (value === undefined || value === null || value === false) continue;
     if (name.startsWith("on") && typeof value === "function") el.addEventListener(name.slice(2), value);
+    else if (html && name === "dataset") Object.assign(el.dataset, value);
+    else if (html && name === "value") el.value = value;
+    else if (html && name === "checked") el.checked = Boolean(value);
     else el.setAttribute(name, value === true ? "" : String(value));
   }
   append(el, children);
