@@ -25,8 +25,7 @@ class CameraAlertIn:
     at: datetime
 
 
-@retry_races
-def record_camera_alert(ctx: WorkflowContext, alert: CameraAlertIn) -> Alert | None:
+def _attempt_record_camera_alert(ctx: WorkflowContext, alert: CameraAlertIn) -> Alert | None:
     """Store the alert, or None when it is no news: "back" when no loss of this camera is on record
     (a restarted service whose camera was offline before it started), or a second loss of the same kind
     in a row ("offline" twice)."""
@@ -58,3 +57,6 @@ def record_camera_alert(ctx: WorkflowContext, alert: CameraAlertIn) -> Alert | N
         )  # fmt: skip
         uow.commit()
         return Alert.of(row)
+
+
+record_camera_alert = retry_races(_attempt_record_camera_alert)

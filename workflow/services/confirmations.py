@@ -19,8 +19,7 @@ from workflow.services.races import retry_races
 _KEEP_FACTOR = 4  # rows kept per camera: a few windows, so late (out-of-order) frames still find theirs
 
 
-@retry_races
-def confirm_sighting(
+def _attempt_confirm_sighting(
     ctx: WorkflowContext, camera_id: str, current: Sighting, rule: ConfirmationRule
 ) -> frozenset[str]:
     """Store ``current`` and return its keys that are confirmed by the camera's last ``n`` snapshots."""
@@ -57,3 +56,6 @@ def confirm_sighting(
             if attempt == 2:  # the same frame raced itself (a retried task): the second attempt updates
                 raise
     raise AssertionError("unreachable")
+
+
+confirm_sighting = retry_races(_attempt_confirm_sighting)

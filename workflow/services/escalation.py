@@ -23,14 +23,8 @@ class Escalation:
     responsible: str  # the role now responsible (from GradingPolicy.escalation_chain)
 
 
-@retry_races
-def escalation_sweep(ctx: WorkflowContext, batch: int = 500) -> list[Escalation]:
+def _attempt_escalation_sweep(ctx: WorkflowContext, batch: int = 500) -> list[Escalation]:
     """One transaction; idempotent (a second sweep at the same time escalates nothing)."""
-    return _sweep(ctx, batch)
-
-
-def _sweep(ctx: WorkflowContext, batch: int) -> list[Escalation]:
-    # Undecorated so that mutation testing reaches it (mutmut leaves decorated functions alone).
     now = ctx.clock.now()
     policy = ctx.config.grading
     done: list[Escalation] = []
@@ -85,3 +79,6 @@ def _sweep(ctx: WorkflowContext, batch: int) -> list[Escalation]:
             done.append(step)
         uow.commit()
     return done
+
+
+escalation_sweep = retry_races(_attempt_escalation_sweep)

@@ -60,14 +60,18 @@ def ingest_observations(ctx: WorkflowContext, batch: Sequence[Observation]) -> l
     return _ingest_once(ctx, batch, now)
 
 
-@retry_races
-def _ingest_once(ctx: WorkflowContext, batch: Sequence[Observation], now: datetime) -> list[IngestResult]:
+def _attempt_ingest_once(
+    ctx: WorkflowContext, batch: Sequence[Observation], now: datetime
+) -> list[IngestResult]:
     # A lost race (a concurrent request stored one of these observation ids first, or moved the hazard's
     # version) runs again: the next attempt sees the stored ids as duplicates and the hazard as it is now.
     with ctx.uow() as uow:
         results = _ingest_all(uow, ctx, batch, now)
         uow.commit()
         return results
+
+
+_ingest_once = retry_races(_attempt_ingest_once)
 
 
 def ingest_in(uow: UnitOfWork, ctx: WorkflowContext, obs: Observation) -> IngestResult:
@@ -455,8 +459,7 @@ def _hazard_at(uow: UnitOfWork, hazard_id: int, expected_version: int | None) ->
     return hazard
 
 
-@retry_races
-def _transition(
+def _attempt_transition(
     ctx: WorkflowContext,
     hazard_id: int,
     action: Action,
@@ -475,6 +478,9 @@ def _transition(
         view = HazardView.of(hazard)
         uow.commit()
         return view
+
+
+_transition = retry_races(_attempt_transition)
 
 
 def register(
@@ -501,8 +507,7 @@ def start(
     return _transition(ctx, hazard_id, Action.START, actor, expected_version=expected_version)
 
 
-@retry_races
-def rectify(
+def _attempt_rectify(
     ctx: WorkflowContext,
     hazard_id: int,
     actor: Actor,
@@ -541,13 +546,15 @@ def rectify(
         return view
 
 
+rectify = retry_races(_attempt_rectify)
+
+
 def _require_not_rectifier(hazard: HazardRow, actor: Actor) -> None:
     if actor.user_id is None or actor.user_id == hazard.rectified_by:
         raise Unauthorised("the reviewer must not be the person who rectified the hazard")
 
 
-@retry_races
-def review(
+def _attempt_review(
     ctx: WorkflowContext,
     hazard_id: int,
     actor: Actor,
@@ -572,8 +579,10 @@ def review(
         return view
 
 
-@retry_races
-def close(
+review = retry_races(_attempt_review)
+
+
+def _attempt_close(
     ctx: WorkflowContext,
     hazard_id: int,
     actor: Actor,
@@ -606,6 +615,9 @@ def close(
         return view
 
 
+close = retry_races(_attempt_close)
+
+
 # Marks an after photo whose verification was queued (Celery) rather than run in the request.
 PENDING = "pending"
 
@@ -622,8 +634,7 @@ def _verdict_for_latest_after_photo(uow: UnitOfWork, hazard_id: int) -> str | No
     return None
 
 
-@retry_races
-def reopen(
+def _attempt_reopen(
     ctx: WorkflowContext, hazard_id: int, actor: Actor, reason: str, *, expected_version: int | None = None
 ) -> HazardView:
     if not reason:
@@ -638,8 +649,10 @@ def reopen(
         return view
 
 
-@retry_races
-def add_note(
+reopen = retry_races(_attempt_reopen)
+
+
+def _attempt_add_note(
     ctx: WorkflowContext, hazard_id: int, actor: Actor, object_keys: Sequence[str], text: str
 ) -> int:
     """Append a note (and optional photos) to any hazard; returns the evidence sequence number."""
@@ -655,3 +668,6 @@ def add_note(
         uow.flush()
         uow.commit()
         return row.seq
+
+
+add_note = retry_races(_attempt_add_note)

@@ -50,8 +50,7 @@ def _approvals(r: PermitRow) -> tuple[int, ...]:
     return tuple(int(x) for x in r.approvals.split(",") if x)
 
 
-@retry_races
-def request_permit(ctx: WorkflowContext, req: PermitRequest, actor: Actor) -> PermitView:
+def _attempt_request_permit(ctx: WorkflowContext, req: PermitRequest, actor: Actor) -> PermitView:
     now = ctx.clock.now()
     with ctx.uow() as uow:
         if uow.session.get(ZoneRow, req.zone) is None:
@@ -85,8 +84,10 @@ def request_permit(ctx: WorkflowContext, req: PermitRequest, actor: Actor) -> Pe
         return view
 
 
-@retry_races
-def approve_permit(ctx: WorkflowContext, permit_id: int, actor: Actor) -> PermitView:
+request_permit = retry_races(_attempt_request_permit)
+
+
+def _attempt_approve_permit(ctx: WorkflowContext, permit_id: int, actor: Actor) -> PermitView:
     """Second distinct approval activates the permit."""
     now = ctx.clock.now()
     with ctx.uow() as uow:
@@ -109,8 +110,10 @@ def approve_permit(ctx: WorkflowContext, permit_id: int, actor: Actor) -> Permit
         return view
 
 
-@retry_races
-def suspend_permit(ctx: WorkflowContext, permit_id: int, actor: Actor, reason: str) -> PermitView:
+approve_permit = retry_races(_attempt_approve_permit)
+
+
+def _attempt_suspend_permit(ctx: WorkflowContext, permit_id: int, actor: Actor, reason: str) -> PermitView:
     if actor.role not in APPROVER_ROLES:
         raise Unauthorised(f"role {actor.role.value} may not suspend permits")
     if not reason:
@@ -128,8 +131,10 @@ def suspend_permit(ctx: WorkflowContext, permit_id: int, actor: Actor, reason: s
         return view
 
 
-@retry_races
-def expire_sweep(ctx: WorkflowContext) -> list[int]:
+suspend_permit = retry_races(_attempt_suspend_permit)
+
+
+def _attempt_expire_sweep(ctx: WorkflowContext) -> list[int]:
     """Auto-suspend every active or pending permit whose validity has ended. Returns their ids."""
     now = ctx.clock.now()
     with ctx.uow() as uow:
@@ -148,6 +153,9 @@ def expire_sweep(ctx: WorkflowContext) -> list[int]:
         return ids
 
 
+expire_sweep = retry_races(_attempt_expire_sweep)
+
+
 @dataclass(frozen=True, slots=True)
 class PresenceOutcome:
     result: PresenceResult
@@ -162,8 +170,7 @@ def staffing_alert_kind(verdict: PresenceVerdict) -> str:
     return f"permit.{verdict.value}"
 
 
-@retry_races
-def presence_check(
+def _attempt_presence_check(
     ctx: WorkflowContext, check: PresenceCheck, observation_id: str, evidence_keys: tuple[str, ...] = ()
 ) -> PresenceOutcome:
     """Judge what the cameras see; ``observation_id`` makes a retried check idempotent."""
@@ -215,6 +222,9 @@ def presence_check(
             outcome = PresenceOutcome(result, alert_id=alert.id)
         uow.commit()
         return outcome
+
+
+presence_check = retry_races(_attempt_presence_check)
 
 
 def permits_valid_at(ctx: WorkflowContext, zone: str, at: datetime) -> list[PermitView]:

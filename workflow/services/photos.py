@@ -185,8 +185,9 @@ def find_upload(
         return PriorUpload(PhotoView.of(row), row.upload_sha256) if row is not None else None
 
 
-@retry_races
-def record_upload(ctx: WorkflowContext, new: NewPhoto, idempotency_key: str | None) -> tuple[PhotoView, bool]:
+def _attempt_record_upload(
+    ctx: WorkflowContext, new: NewPhoto, idempotency_key: str | None
+) -> tuple[PhotoView, bool]:
     """Record an accepted upload as queued; returns (view, created). An existing photo id is a replay."""
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 128:
         raise InvalidInput("Idempotency-Key must be 1–128 characters")
@@ -217,6 +218,9 @@ def record_upload(ctx: WorkflowContext, new: NewPhoto, idempotency_key: str | No
                 raise
             return get_photo(ctx, new.photo_id), False
         return PhotoView.of(row), created
+
+
+record_upload = retry_races(_attempt_record_upload)
 
 
 def _new_row(new: NewPhoto, now: datetime) -> PhotoRow:
@@ -250,8 +254,7 @@ def get_photo(ctx: WorkflowContext, photo_id: str) -> PhotoView:
         return PhotoView.of(_photo(uow, photo_id))
 
 
-@retry_races
-def begin_attempt(ctx: WorkflowContext, photo_id: str) -> PhotoView:
+def _attempt_begin_attempt(ctx: WorkflowContext, photo_id: str) -> PhotoView:
     """Count one analysis attempt (the handler calls this first; a done photo is left as it is)."""
     with ctx.uow() as uow:
         row = _photo(uow, photo_id)
@@ -264,8 +267,10 @@ def begin_attempt(ctx: WorkflowContext, photo_id: str) -> PhotoView:
         return view
 
 
-@retry_races
-def requeue(ctx: WorkflowContext, photo_id: str) -> PhotoView:
+begin_attempt = retry_races(_attempt_begin_attempt)
+
+
+def _attempt_requeue(ctx: WorkflowContext, photo_id: str) -> PhotoView:
     """A failed photo goes back to queued (the client retried the upload); other states are kept."""
     with ctx.uow() as uow:
         row = _photo(uow, photo_id)
@@ -275,6 +280,9 @@ def requeue(ctx: WorkflowContext, photo_id: str) -> PhotoView:
         view = PhotoView.of(row)
         uow.commit()
         return view
+
+
+requeue = retry_races(_attempt_requeue)
 
 
 def failed_photos(
@@ -312,8 +320,7 @@ def stuck_photos(ctx: WorkflowContext, *, quiet_for: timedelta, limit: int = 20)
         return [PhotoView.of(r) for r in rows]
 
 
-@retry_races
-def record_result(
+def _attempt_record_result(
     ctx: WorkflowContext, photo_id: str, analysis: PhotoAnalysis, annotated_key: str | None
 ) -> PhotoView:
     with ctx.uow() as uow:
@@ -328,8 +335,10 @@ def record_result(
         return view
 
 
-@retry_races
-def record_failure(ctx: WorkflowContext, photo_id: str, error: str) -> PhotoView:
+record_result = retry_races(_attempt_record_result)
+
+
+def _attempt_record_failure(ctx: WorkflowContext, photo_id: str, error: str) -> PhotoView:
     """The original stays stored and recorded; the photo can be retried (re-upload or task retry)."""
     with ctx.uow() as uow:
         row = _photo(uow, photo_id)
@@ -340,6 +349,9 @@ def record_failure(ctx: WorkflowContext, photo_id: str, error: str) -> PhotoView
         view = PhotoView.of(row)
         uow.commit()
         return view
+
+
+record_failure = retry_races(_attempt_record_failure)
 
 
 def _photo(uow: UnitOfWork, photo_id: str) -> PhotoRow:
@@ -367,8 +379,7 @@ def review_queue(ctx: WorkflowContext, limit: int = 50) -> list[PhotoView]:
         return [PhotoView.of(r) for r in uow.session.scalars(stmt)]
 
 
-@retry_races
-def save_review(
+def _attempt_save_review(
     ctx: WorkflowContext, photo_id: str, boxes: Sequence[ReviewedBox], note: str | None, reviewer: str
 ) -> ReviewView:
     """Store the confirmed/corrected boxes for a photo (a second review replaces the first)."""
@@ -390,6 +401,9 @@ def save_review(
         view = _review_view(row, photo)
         uow.commit()
         return view
+
+
+save_review = retry_races(_attempt_save_review)
 
 
 def list_reviews(ctx: WorkflowContext, limit: int = 1000, offset: int = 0) -> list[ReviewView]:

@@ -6,6 +6,9 @@ version moved between read and write (StaleWrite: optimistic locking). Nothing a
 wrong, so the loser runs its whole use case again in a fresh transaction and then sees the winner's row:
 it appends after it, or meets a documented refusal (illegal transition, stale version, 409). Only after
 several lost races in a row does the caller get a ConcurrencyConflict (409), never a 500.
+
+Use cases are wrapped by assignment (`rectify = retry_races(_attempt_rectify)`), not decorated: mutmut 3
+leaves decorated functions alone, and the rules inside a use case are what mutation testing must reach.
 """
 
 from __future__ import annotations

@@ -22,8 +22,7 @@ class Seal:
     zone: str
 
 
-@retry_races
-def seal_object(ctx: WorkflowContext, key: str, zone: str, display_key: str | None = None) -> Seal:
+def _attempt_seal_object(ctx: WorkflowContext, key: str, zone: str, display_key: str | None = None) -> Seal:
     """Seal ``key`` (idempotent); a ``display_key`` given later completes a seal made without one."""
     if display_key == key:
         raise ValueError("a sealed original cannot be its own blurred copy")
@@ -39,14 +38,16 @@ def seal_object(ctx: WorkflowContext, key: str, zone: str, display_key: str | No
         return seal
 
 
+seal_object = retry_races(_attempt_seal_object)
+
+
 def seal_of(ctx: WorkflowContext, key: str) -> Seal | None:
     with ctx.uow() as uow:
         row = uow.session.get(SealedObjectRow, key)
         return None if row is None else Seal(row.key, row.display_key, row.zone)
 
 
-@retry_races
-def record_sealed_view(ctx: WorkflowContext, key: str, actor: Actor) -> None:
+def _attempt_record_sealed_view(ctx: WorkflowContext, key: str, actor: Actor) -> None:
     """Audit that ``actor`` was shown the sealed original ``key``."""
     with ctx.uow() as uow:
         uow.repo.append_audit(
@@ -54,3 +55,6 @@ def record_sealed_view(ctx: WorkflowContext, key: str, actor: Actor) -> None:
             canonical_payload({"role": actor.role.value}),
         )  # fmt: skip
         uow.commit()
+
+
+record_sealed_view = retry_races(_attempt_record_sealed_view)

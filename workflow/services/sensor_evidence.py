@@ -12,8 +12,7 @@ from workflow.services.context import WorkflowContext
 from workflow.services.races import retry_races
 
 
-@retry_races
-def attach_snapshots(
+def _attempt_attach_snapshots(
     ctx: WorkflowContext, hazard_id: int, object_keys: Sequence[str], *, alert_id: int, sensor_id: str
 ) -> int:
     """Append one snapshot evidence item (all keys) to the hazard; returns its sequence number."""
@@ -37,3 +36,6 @@ def attach_snapshots(
         uow.flush()
         uow.commit()
         return row.seq
+
+
+attach_snapshots = retry_races(_attempt_attach_snapshots)

@@ -82,8 +82,7 @@ def _state(r: SensorRow) -> SensorState:
     )
 
 
-@retry_races
-def define_sensor(ctx: WorkflowContext, d: SensorDefinition, actor: Actor) -> SensorDefinition:
+def _attempt_define_sensor(ctx: WorkflowContext, d: SensorDefinition, actor: Actor) -> SensorDefinition:
     """Create or update a sensor's definition (its live tier state is kept)."""
     now = ctx.clock.now()
     with ctx.uow() as uow:
@@ -106,6 +105,9 @@ def define_sensor(ctx: WorkflowContext, d: SensorDefinition, actor: Actor) -> Se
         return d
 
 
+define_sensor = retry_races(_attempt_define_sensor)
+
+
 @dataclass(frozen=True, slots=True)
 class Reading:
     sensor_id: str
@@ -121,8 +123,7 @@ class ReadingOutcome:
     refused: str | None = None
 
 
-@retry_races
-def ingest_reading(ctx: WorkflowContext, sensor_id: str, value: float, at: datetime) -> list[Alert]:
+def _attempt_ingest_reading(ctx: WorkflowContext, sensor_id: str, value: float, at: datetime) -> list[Alert]:
     now = ctx.clock.now()
     with ctx.uow() as uow:
         rows = _locked_rows(uow, {sensor_id})
@@ -130,6 +131,9 @@ def ingest_reading(ctx: WorkflowContext, sensor_id: str, value: float, at: datet
         alerts = _apply(uow, ctx, row, value, at, now)
         uow.commit()
         return alerts
+
+
+ingest_reading = retry_races(_attempt_ingest_reading)
 
 
 def ingest_readings(ctx: WorkflowContext, readings: Sequence[Reading]) -> list[ReadingOutcome]:
@@ -147,8 +151,7 @@ class _LateRefusalError(Exception):
     """A domain rule refused a reading after some of the batch's writes: the batch is rolled back."""
 
 
-@retry_races
-def _ingest_batch(ctx: WorkflowContext, readings: Sequence[Reading]) -> list[ReadingOutcome]:
+def _attempt_ingest_batch(ctx: WorkflowContext, readings: Sequence[Reading]) -> list[ReadingOutcome]:
     now = ctx.clock.now()
     outcomes = []
     with ctx.uow() as uow:
@@ -166,6 +169,9 @@ def _ingest_batch(ctx: WorkflowContext, readings: Sequence[Reading]) -> list[Rea
             outcomes.append(ReadingOutcome(tuple(alerts)))
         uow.commit()
     return outcomes
+
+
+_ingest_batch = retry_races(_attempt_ingest_batch)
 
 
 def _ingest_alone(ctx: WorkflowContext, reading: Reading) -> ReadingOutcome:
@@ -244,8 +250,7 @@ def _apply(
     return [Alert.of(alert)]
 
 
-@retry_races
-def stale_sweep(ctx: WorkflowContext) -> list[Alert]:
+def _attempt_stale_sweep(ctx: WorkflowContext) -> list[Alert]:
     """One alert per sensor that stopped reporting; it clears with the next reading."""
     now = ctx.clock.now()
     with ctx.uow() as uow:
@@ -277,8 +282,10 @@ def stale_sweep(ctx: WorkflowContext) -> list[Alert]:
         return alerts
 
 
-@retry_races
-def acknowledge_alert(ctx: WorkflowContext, alert_id: int, actor: Actor) -> Alert:
+stale_sweep = retry_races(_attempt_stale_sweep)
+
+
+def _attempt_acknowledge_alert(ctx: WorkflowContext, alert_id: int, actor: Actor) -> Alert:
     now = ctx.clock.now()
     with ctx.uow() as uow:
         # Conditional update: of two racing acknowledgements exactly one changes the row, on SQLite too
@@ -293,6 +300,9 @@ def acknowledge_alert(ctx: WorkflowContext, alert_id: int, actor: Actor) -> Aler
         uow.repo.append_audit(now, actor.name, "alert.ack", "alert", str(alert_id), canonical_payload({}))
         uow.commit()
         return Alert.of(row)
+
+
+acknowledge_alert = retry_races(_attempt_acknowledge_alert)
 
 
 def list_alerts(ctx: WorkflowContext, *, unacknowledged_only: bool = False, limit: int = 100) -> list[Alert]:

@@ -30,8 +30,7 @@ def hash_api_key(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()
 
 
-@retry_races
-def create_user(ctx: WorkflowContext, name: str, role: Role | str) -> tuple[UserView, str]:
+def _attempt_create_user(ctx: WorkflowContext, name: str, role: Role | str) -> tuple[UserView, str]:
     name = name.strip()
     if not name or len(name) > 100:
         raise InvalidInput("user name must be 1–100 characters")
@@ -54,6 +53,9 @@ def create_user(ctx: WorkflowContext, name: str, role: Role | str) -> tuple[User
         )
         uow.commit()
         return UserView(row.id, row.name, role, row.created_at, row.disabled), api_key
+
+
+create_user = retry_races(_attempt_create_user)
 
 
 def authenticate(ctx: WorkflowContext, api_key: str) -> Actor | None:

@@ -102,8 +102,7 @@ def _boxes_of(payload: str | None) -> list[Box]:
     return boxes
 
 
-@retry_races
-def append_verification(
+def _attempt_append_verification(
     ctx: WorkflowContext,
     hazard_id: int,
     after_seq: int,
@@ -139,6 +138,9 @@ def append_verification(
         seq = row.seq
         uow.commit()
         return seq
+
+
+append_verification = retry_races(_attempt_append_verification)
 
 
 def _find(rows: Sequence[EvidenceRow], kind: EvidenceKind, field: str, value: int) -> int | None:

@@ -72,8 +72,7 @@ def _stored(row: WatchConfigRow) -> StoredWatch:
     return StoredWatch(row.camera_id, regions, row.updated_at, row.updated_by)
 
 
-@retry_races
-def set_watch_regions(
+def _attempt_set_watch_regions(
     ctx: WorkflowContext, camera_id: str, regions: Sequence[WatchRegionSpec], actor: Actor
 ) -> StoredWatch:
     """Store ``regions`` as the camera's watched regions (replacing its file's and any stored before)."""
@@ -98,8 +97,10 @@ def set_watch_regions(
         return _stored(row)
 
 
-@retry_races
-def clear_watch_regions(ctx: WorkflowContext, camera_id: str, actor: Actor) -> bool:
+set_watch_regions = retry_races(_attempt_set_watch_regions)
+
+
+def _attempt_clear_watch_regions(ctx: WorkflowContext, camera_id: str, actor: Actor) -> bool:
     """Drop the camera's stored regions (its file's apply again); False when none were stored, and then
     nothing changed and nothing is audited."""
     now = ctx.clock.now()
@@ -113,6 +114,9 @@ def clear_watch_regions(ctx: WorkflowContext, camera_id: str, actor: Actor) -> b
         )
         uow.commit()
         return True
+
+
+clear_watch_regions = retry_races(_attempt_clear_watch_regions)
 
 
 def stored_watch_regions(ctx: WorkflowContext) -> dict[str, StoredWatch]:

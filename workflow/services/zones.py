@@ -30,8 +30,7 @@ def zone_of(row: ZoneRow) -> Zone:
     return Zone(row.id, row.name, row.area, kinds)
 
 
-@retry_races
-def upsert_zone(ctx: WorkflowContext, zone: Zone, actor: Actor) -> Zone:
+def _attempt_upsert_zone(ctx: WorkflowContext, zone: Zone, actor: Actor) -> Zone:
     if not zone.id or not zone.area:
         raise InvalidInput("zone id and area are required")
     now = ctx.clock.now()
@@ -52,3 +51,6 @@ def upsert_zone(ctx: WorkflowContext, zone: Zone, actor: Actor) -> Zone:
         )
         uow.commit()
         return zone_of(row)
+
+
+upsert_zone = retry_races(_attempt_upsert_zone)
