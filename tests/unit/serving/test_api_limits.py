@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from fastapi import File, Request, UploadFile
 from fastapi.testclient import TestClient
-from starlette.types import Message
+from starlette.types import Message, Receive, Scope, Send
 
 from serving.api import create_app
+from serving.api.limits import BodySizeLimit, BodyTooLargeError
 from serving.bootstrap import Container, bootstrap
 from serving.cli.admin import upgrade
 from serving.settings import DatabaseSettings, LocalObjectStoreSettings, PhotoSettings, Settings
@@ -125,3 +126,26 @@ def test_chunked_oversize_stops_reading_early(client: TestClient) -> None:
 
 def test_limit_does_not_apply_outside_the_api(client: TestClient) -> None:
     assert client.get("/health").status_code == 200
+
+
+def test_an_overrun_after_the_response_started_is_raised_not_answered_a_second_time() -> None:
+    # A streaming handler that answered before reading: a second response start would break the
+    # protocol, so the error goes up to the server, which drops the connection.
+    sent: list[Message] = []
+    start: Message = {"type": "http.response.start", "status": 200, "headers": []}
+
+    async def answering_first(scope: Scope, receive: Receive, send: Send) -> None:
+        await send(start)
+        while (await receive())["more_body"]:
+            pass
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"x" * 6, "more_body": True}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    limited = BodySizeLimit(answering_first, max_bytes=10, path_prefixes=["/api/"])
+    with pytest.raises(BodyTooLargeError):
+        asyncio.run(limited({"type": "http", "path": "/api/v1/x", "headers": []}, receive, send))
+    assert sent == [{"type": "http.response.start", "status": 200, "headers": []}]
