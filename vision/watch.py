@@ -13,6 +13,8 @@ from it that persists becomes a suspected leak. What cameras do all day must not
   change must last ``persist_s`` (minutes), far longer than anyone walks through;
 - slow drift: the reference follows calm pixels of calm frames slowly (``adapt``); a pixel that departs
   from it follows ten times slower, so a leak that grows for a quarter of an hour is not learned as normal;
+- a change's clock starts when it covers half of ``min_area`` (a growing leak is suspected ``persist_s``
+  after it began to show) and it is raised only at ``min_area``;
 - a flickering change (a plume that thins for a frame) keeps its clock for ``gap_s``; a frame where
   clipping hides a fifth of the region (an exposure step) cannot say it is calm: unless what is left
   shows the change, it says nothing, like an occluded one;
@@ -391,9 +393,15 @@ class RegionWatcher:
             return self._changed(state, at_s, score)
         if usable.sum() < s.min_usable * area:
             return None  # too little left to see to call it calm: says nothing either way
-        if state.changed_since is not None and (
-            score >= s.min_area / 2 or at_s - state.changed_last <= s.gap_s
-        ):
+        if score >= s.min_area / 2:
+            # Half the area starts the clock and keeps it running (a leak that grows is suspected
+            # ``persist_s`` after it began to show, not after it reached full size); raising still needs
+            # ``min_area``. Nothing is learned from such a frame.
+            if state.changed_since is None:
+                state.changed_since = at_s
+            state.calm_since = None
+            return None
+        if state.changed_since is not None and at_s - state.changed_last <= s.gap_s:
             return None  # a change that thinned for a moment goes on: its clock runs, nothing is learned
         state.changed_since = None
         if state.calm_since is None:

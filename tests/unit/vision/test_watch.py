@@ -42,6 +42,28 @@ def test_a_puddle_that_stays_is_raised_once_when_it_has_lasted_persist_s() -> No
     assert _run(frames) == [("flange-3", "leak.suspected", 220.0)]
 
 
+def _growing(small: int, grown_at: float) -> list[tuple[float, np.ndarray, tuple[()]]]:
+    """A puddle of radius ``small`` from 100 s that grows to radius 40 at ``grown_at``."""
+    rng, view = np.random.default_rng(1), textured_view()
+    frames = []
+    for i in range(80):
+        at = 5.0 * i
+        frame = _frame(view, rng)
+        if at >= 100:
+            frame = _puddle(frame, 40 if at >= grown_at else small)
+        frames.append((at, frame, ()))
+    return frames
+
+
+def test_a_growing_puddle_is_timed_from_when_it_covered_half_of_min_area() -> None:
+    # Radius 13 covers about 3 % of the region (half of min_area is 2 %): the clock starts at 100 s, and
+    # the grown puddle (23 %) is raised 120 s later. Radius 8 (1 %) starts nothing: timed from 160 s.
+    assert _run(_growing(13, grown_at=160.0)) == [("flange-3", "leak.suspected", 220.0)]
+    assert _run(_growing(8, grown_at=160.0)) == [("flange-3", "leak.suspected", 280.0)]
+    # What never reaches min_area is never raised, however long it stays.
+    assert _run(_growing(13, grown_at=1e9)) == []
+
+
 def test_a_change_shorter_than_persist_s_and_a_passer_by_raise_nothing() -> None:
     rng, view = np.random.default_rng(2), textured_view()
     frames = []
