@@ -45,6 +45,9 @@ class SensorDefinition:
     def __post_init__(self) -> None:
         if not self.sensor_id or not self.zone:
             raise InvalidInput("sensor_id and zone are required")
+        if len(self.sensor_id) > 64 or len(self.zone) > 64 or len(self.unit) > 16:
+            # The columns' widths: PostgreSQL would refuse a longer value with a 500, SQLite would keep it.
+            raise InvalidInput("sensor_id and zone take at most 64 characters, unit at most 16")
         tiers = [t.tier for t in self.thresholds]
         if tiers != list(range(BASE_TIER + 1, BASE_TIER + 1 + len(tiers))):
             raise InvalidInput(f"thresholds must define tiers 2, 3, ... in order, got {tiers}")

@@ -150,6 +150,14 @@ def test_a_reading_that_is_not_a_number_is_refused(bad: object) -> None:
         validate_reading(CL2, bad, T, SensorState())  # type: ignore[arg-type]
 
 
+def test_the_longest_ids_and_unit_the_columns_hold_are_accepted() -> None:
+    longest = SensorDefinition("s" * 64, "z" * 64, "u" * 16, ())
+    assert (len(longest.sensor_id), len(longest.zone), len(longest.unit)) == (64, 64, 16)
+
+
+LONG = "sensor_id and zone take at most 64 characters, unit at most 16"
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
@@ -158,6 +166,9 @@ def test_a_reading_that_is_not_a_number_is_refused(bad: object) -> None:
         (lambda: Threshold(2, 1.0, 1.5), "tier 2: falling threshold must be ≤ rising"),
         (lambda: SensorDefinition("", "z", "ppm", ()), "sensor_id and zone are required"),
         (lambda: SensorDefinition("s", "", "ppm", ()), "sensor_id and zone are required"),
+        (lambda: SensorDefinition("s" * 65, "z", "ppm", ()), LONG),
+        (lambda: SensorDefinition("s", "z" * 65, "ppm", ()), LONG),
+        (lambda: SensorDefinition("s", "z", "u" * 17, ()), LONG),
         (
             lambda: SensorDefinition("s", "z", "ppm", (Threshold(3, 1.0, 0.5),)),
             r"thresholds must define tiers 2, 3, ... in order, got \[3\]",
