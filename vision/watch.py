@@ -118,6 +118,25 @@ class WatchEvent:
 
 
 @dataclass(slots=True)
+class _CalmViews:
+    """The region in colour as calm frames showed it, for evidence: the latest, and one kept from
+    ``keep_s`` to twice that back, so the "before" of a leak that crept in slowly does not show it."""
+
+    latest: Image | None = None
+    staged: tuple[float, Image] | None = None
+    aged: Image | None = None
+
+    def add(self, at_s: float, view: Image, keep_s: float) -> None:
+        self.latest = view
+        if self.staged is None or at_s - self.staged[0] >= keep_s:
+            self.aged = self.staged[1] if self.staged is not None else view
+            self.staged = (at_s, view)
+
+    def oldest(self) -> Image | None:
+        return self.aged if self.aged is not None else self.latest
+
+
+@dataclass(slots=True)
 class _RegionState:
     region: WatchedRegion
     crop: tuple[int, int, int, int] = (0, 0, 0, 0)  # the region and its ring, frame pixels
@@ -125,9 +144,10 @@ class _RegionState:
     ring: npt.NDArray[np.bool_] | None = None  # the ring's pixels at the compare scale
     inside: npt.NDArray[np.bool_] | None = None  # the polygon's pixels inside ``inner``
     reference: Gray | None = None
-    reference_view: Image | None = None  # the region in colour as the reference knows it (evidence)
+    views: _CalmViews = field(default_factory=_CalmViews)
+    before_view: Image | None = None  # the oldest calm view when the change's clock started (evidence)
     # The other picture mode's reference and view (colour by day, monochrome in infrared night mode).
-    other_mode: tuple[Gray | None, Image | None] = (None, None)
+    other_mode: tuple[Gray | None, _CalmViews | None] = (None, None)
     warm: list[Gray] = field(default_factory=list)
     changed_since: float | None = None
     changed_last: float = 0.0  # the latest frame whose change reached ``min_area``
@@ -291,8 +311,9 @@ class RegionWatcher:
         mono = _is_monochrome(frame)
         if self._mono is not None and mono != self._mono:
             for state in self._states:  # the infrared night mode switched: each mode has its reference
-                current_mode = (state.reference, state.reference_view)
-                state.reference, state.reference_view = state.other_mode
+                current_mode = (state.reference, state.views)
+                state.reference, views = state.other_mode
+                state.views = views if views is not None else _CalmViews()
                 state.other_mode, state.warm = current_mode, []
         self._mono = mono
         luma: Image = np.asarray(
@@ -329,11 +350,12 @@ class RegionWatcher:
         """Evidence for an event in region ``name``: its reference appearance and now, side by side."""
         state = next(st for st in self._states if st.region.name == name)
         now = _crop(frame, state.region.box)
-        before = state.reference_view if state.reference_view is not None else now
+        before = state.before_view if state.before_view is not None else state.views.oldest()
+        before = before if before is not None else now
         scale = max(1.0, 160 / max(now.shape[:2]))
         size = (round(now.shape[1] * scale), round(now.shape[0] * scale))
         panels = [cv2.resize(p, size, interpolation=cv2.INTER_NEAREST) for p in (before, now)]
-        for panel, label in zip(panels, ("reference", "now"), strict=True):
+        for panel, label in zip(panels, ("before", "now"), strict=True):
             cv2.putText(
                 panel, label, (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA
             )
@@ -361,7 +383,7 @@ class RegionWatcher:
         self._view_changed_since, self._view_raised = None, False
         for state in self._states:
             state.reference, state.warm, state.changed_since = None, [], None
-            state.other_mode = (None, None)
+            state.other_mode, state.views = (None, None), _CalmViews()
 
     def _feed_region(
         self, state: _RegionState, frame: Image, luma: Image, at_s: float, people: Sequence[Box]
@@ -377,7 +399,7 @@ class RegionWatcher:
             if len(state.warm) >= s.warmup:
                 state.reference = np.median(np.stack(state.warm), axis=0).astype(np.float32)
                 state.warm = []
-                state.reference_view = _crop(frame, region.box)
+                state.views.add(at_s, _crop(frame, region.box), s.persist_s)
             return None
         assert state.ring is not None and state.inside is not None
         a, b = _unclipped_affine(state.reference, crop, state.ring)  # what the light did around it
@@ -398,7 +420,7 @@ class RegionWatcher:
             # ``persist_s`` after it began to show, not after it reached full size); raising still needs
             # ``min_area``. Nothing is learned from such a frame.
             if state.changed_since is None:
-                state.changed_since = at_s
+                _start_clock(state, at_s)
             state.calm_since = None
             return None
         if state.changed_since is not None and at_s - state.changed_last <= s.gap_s:
@@ -414,21 +436,26 @@ class RegionWatcher:
             delta = mapped - state.reference
             rate = np.where(np.abs(delta) < s.margin / 2, s.adapt, s.adapt / 10).astype(np.float32)
             state.reference = state.reference + rate * delta
-            state.reference_view = _crop(frame, region.box)
+            state.views.add(at_s, _crop(frame, region.box), s.persist_s)
         return None
 
     def _changed(self, state: _RegionState, at_s: float, score: float) -> WatchEvent | None:
         s = self.settings
         state.calm_since, state.changed_last = None, at_s
-        if state.changed_since is None:
-            state.changed_since = at_s
-        lasted = at_s - state.changed_since
+        since = state.changed_since if state.changed_since is not None else _start_clock(state, at_s)
+        lasted = at_s - since
         if not state.raised and lasted >= s.persist_s:
             state.raised = True
             return WatchEvent(state.region.name, EventKind.LEAK_SUSPECTED, at_s, round(score, 4))
         if state.raised and lasted >= s.relearn_s:  # raised an hour ago and still there: the new normal
             state.reference, state.warm, state.changed_since = None, [], None
+            state.views = _CalmViews()
         return None
+
+
+def _start_clock(state: _RegionState, at_s: float) -> float:
+    state.changed_since, state.before_view = at_s, state.views.oldest()
+    return at_s
 
 
 def _crop(frame: Image, box: Box) -> Image:
@@ -464,4 +491,4 @@ def _place(state: _RegionState, width: int, height: int) -> None:
             inside[:] = True
     state.inside = inside
     state.reference, state.warm, state.changed_since = None, [], None
-    state.other_mode = (None, None)
+    state.other_mode, state.views = (None, None), _CalmViews()

@@ -44,6 +44,13 @@ _SEVERITY = {
     RegionKind.PIPE_RUN: 3,
     RegionKind.FLOOR: 2,
 }
+_KIND_WORDS = {
+    RegionKind.PUMP_SEAL: "pump seal",
+    RegionKind.FLANGE: "flange",
+    RegionKind.VALVE: "valve",
+    RegionKind.PIPE_RUN: "pipe run",
+    RegionKind.FLOOR: "floor under equipment",
+}
 # A change that held for minutes in a watched region: the observation is certain, its cause is not.
 _CONFIDENCE = 0.8
 # Regions set through the API reach the cameras within this many seconds (one query for all cameras).
@@ -182,11 +189,18 @@ class WatchedRegions:
             equipment_id=region_name,  # the watched thing: a second leak there reopens its hazard
             likelihood=3,
             severity=_SEVERITY[region.kind],
-            description=f"{region.kind.value} {region_name}: changed for minutes (score {score:.2f})",
+            description=(
+                f"suspected leak at {region_name} ({_KIND_WORDS[region.kind]}): a leak-like change held for"
+                f" {_duration(watch.watcher.settings.persist_s)} over {score:.0%} of the region"
+            ),
         )
         result = self._c.intake.ingest([obs])[0]
         log.warning("camera %s region %s: suspected leak → %s", camera.id, region_name, result.status.value)
         announce(self._c, obs, result)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
 
 
 def _configs(watch: StoredWatch) -> tuple[WatchRegionConfig, ...] | None:

@@ -5,6 +5,7 @@ hazard with one evidence item per snapshot; the camera's state is visible in GET
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -294,6 +295,11 @@ def test_a_puddle_under_a_watched_flange_becomes_a_suspected_leak_hazard(tmp_pat
             hazard = hazards[0]
             assert (hazard.zone, hazard.equipment_id, hazard.source_id) == ("pump-house", "P-7 seal", "cam-f")
             assert (hazard.likelihood, hazard.severity) == (3, 4)  # a pump seal: graded by the region's kind
+            assert re.fullmatch(
+                r"suspected leak at P-7 seal \(pump seal\): a leak-like change held for 8 s"
+                r" over \d+% of the region",
+                hazard.description,
+            ), hazard.description  # the camera's persist_s is 8 s here
             detail = hazard_detail(ctx, hazard.id)
             _snapshot_key, side_key = detail.evidence[0].object_keys
             side = cv2.imdecode(

@@ -64,6 +64,29 @@ def test_a_growing_puddle_is_timed_from_when_it_covered_half_of_min_area() -> No
     assert _run(_growing(13, grown_at=1e9)) == []
 
 
+def test_the_before_panel_of_a_leak_that_crept_in_shows_the_region_before_it() -> None:
+    # A spot too small to start the clock (1 % of the region) from 100 s is learned into the latest calm
+    # view; it grows past half of min_area at 200 s and to full size at 260 s. "Before" must show neither.
+    rng, view = np.random.default_rng(3), textured_view()
+    watcher = RegionWatcher([REGION], WatchSettings())
+    radius_at = [(260.0, 40), (200.0, 13), (100.0, 6)]
+    raised = []
+    for i in range(80):
+        at = 5.0 * i
+        frame = _frame(view, rng)
+        radius = next((r for start, r in radius_at if at >= start), 0)
+        if radius:
+            frame = _puddle(frame, radius)
+        raised += [(e.at_s, watcher.side_by_side(e.region, frame)) for e in watcher.feed(frame, at)]
+    assert [at for at, _ in raised] == [320.0]  # the clock started at 200 s
+    evidence = raised[0][1]
+    # The region is 120 x 100 px, drawn at 160 x 133 per panel with a 4 px gap; the spot's centre, frame
+    # (260, 235), is (80, 100) in the first panel and (244, 100) in the second.
+    clean = float(view[235, 260].mean())
+    assert abs(float(evidence[98:103, 78:83].mean()) - clean) < 8  # before: the floor as it was
+    assert float(evidence[98:103, 242:247].mean()) < 0.7 * clean  # now: the puddle darkens it by 45 %
+
+
 def test_a_change_shorter_than_persist_s_and_a_passer_by_raise_nothing() -> None:
     rng, view = np.random.default_rng(2), textured_view()
     frames = []
