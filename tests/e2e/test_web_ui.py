@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -509,7 +510,10 @@ def test_camera_grid_shows_latest_snapshot_and_health(browser: Browser, tmp_path
                 assert yard.get_attribute("data-state") not in {"offline", "disabled"}
                 expect(gate.locator(".snapshot img")).to_have_count(0)
                 expect(gate).not_to_have_attribute("data-state", "streaming", timeout=30_000)
-                expect(gate.locator(".warn")).not_to_be_empty()  # its last error is shown
+                # Its last error is worded by cause in English too, as on the alerts page; the stream
+                # library's text (errno, URL) only in the tooltip.
+                expect(gate.locator(".cam-error")).to_have_text("connection refused", timeout=30_000)
+                expect(gate.locator(".cam-error")).to_have_attribute("title", re.compile("^refused: .*Errno"))
                 # In Chinese the cause is worded, not the stream library's English (nothing listens: refused),
                 # and the outage is a stored alert once the 10 s grace has passed, worded from its fields.
                 pg.locator("#lang").click()
