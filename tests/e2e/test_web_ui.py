@@ -660,3 +660,145 @@ def test_watched_regions_are_drawn_on_the_snapshot_at_phone_size_in_chinese(
                 assert abs(x - ex) <= 3 and abs(y - ey) <= 3, (region["points"], expected)
     finally:
         rtsp.stop()
+
+
+_REGION_BOXES = """() => {
+  const o = document.querySelector('#watch-overlay').getBoundingClientRect();
+  const rect = (r) => [r.left, r.top, r.right, r.bottom];
+  return {
+    frame: rect(o),
+    regions: [...document.querySelectorAll('#watch-overlay text.region-label')].map((text, i) => {
+      const poly = document.querySelector(`#watch-overlay polygon.region[data-region="${i}"]`);
+      const halo = poly.previousElementSibling;
+      const plate = text.parentNode.querySelector('rect.region-label-bg');
+      return {
+        name: text.textContent,
+        font: parseFloat(text.getAttribute('font-size')) * o.height / 720,  // frame px → CSS px
+        text: rect(text.getBoundingClientRect()),
+        plate: plate ? rect(plate.getBoundingClientRect()) : null,
+        poly: rect(poly.getBoundingClientRect()),
+        stroke: getComputedStyle(poly).strokeWidth,
+        halo: halo && halo.matches('polygon.region-halo') ? getComputedStyle(halo).strokeWidth : null,
+      };
+    }),
+  };
+}"""
+
+
+def _draw_region(pg: Page, points: list[tuple[int, int]], name: str, kind: str) -> None:
+    """Tap ``points`` (pixels of the 1280 × 720 frame) on the editor's overlay; name, kind and close it."""
+    overlay = pg.locator("#watch-overlay")
+    box = overlay.bounding_box()
+    assert box is not None
+    for x, y in points:
+        overlay.tap(position={"x": x / 1280 * box["width"], "y": y / 720 * box["height"]})
+    pg.locator("#region-name").fill(name)
+    pg.locator("#region-kind").select_option(kind)
+    pg.locator("[data-action=close-polygon]").click()
+
+
+def _check_labels(pg: Page, names: list[str]) -> None:
+    """Every region's name is ~13 CSS px on a plate just outside its polygon, inside the frame; the
+    outline is 3 CSS px over a 7 px halo (the defect: a frame-width/26 font inside the polygon, 2 px)."""
+    got = pg.evaluate(_REGION_BOXES)
+    left, top, right, bottom = got["frame"]
+    regions = got["regions"]
+    for r in regions:
+        r["frame"] = got["frame"]
+    assert [r["name"] for r in regions] == names, regions
+    for r in regions:
+        tl, tt, tr, tb = r["text"]
+        _, poly_top, _, poly_bottom = r["poly"]
+        assert tb <= poly_top or tt >= poly_bottom, r  # above or below it: never over the watched area
+        assert 12.5 <= r["font"] <= 13.5, r  # 13 CSS px whatever the frame's width
+        assert 11 <= tb - tt <= 20, r  # the glyphs as drawn: a line of small text
+        assert left - 0.5 <= tl and tr <= right + 0.5 and top - 0.5 <= tt and tb <= bottom + 0.5, r
+        assert (r["stroke"], r["halo"]) == ("3px", "7px"), r
+        assert r["plate"] is not None, r  # a dark plate under the name
+        pl, pt, pr, pb = r["plate"]
+        assert pl <= tl and tr <= pr and pt <= tt + 1 and tb <= pb + 1, r  # the name is on its plate
+        assert left - 0.5 <= pl and pr <= right + 0.5 and top - 0.5 <= pt and pb <= bottom + 0.5, r
+        assert pb <= poly_top or pt >= poly_bottom, r
+
+
+def test_watched_region_names_are_small_and_beside_their_region_on_a_wide_frame(
+    browser: Browser, tmp_path: Path
+) -> None:
+    # A 1280 × 720 picture (served in place of the snapshot: the camera itself is down) with an 85 px
+    # high floor region: the trial's case, where the name covered the floor and ran past the polygon.
+    ok, jpeg = cv2.imencode(".jpg", cv2.resize(cv2.imread(str(WITH_HEADS)), (1280, 720)))
+    assert ok
+    cameras = {"cameras": [{"id": "dock", "name": "Pump dock", "url": f"rtsp://127.0.0.1:{_free_port()}/cam0",
+                            "zone": "zone-dock", "interval_s": 1, "open_timeout_s": 1}]}  # fmt: skip
+    config = tmp_path / "cameras.json"
+    config.write_text(json.dumps(cameras))
+    shots = Path("/tmp/ui_fix")
+    shots.mkdir(exist_ok=True)
+    floor = [(200, 400), (900, 400), (900, 485), (200, 485)]  # mid-frame: the name goes above it
+    valves = [(60, 8), (420, 8), (420, 90), (60, 90)]  # at the top edge: no room above, the name goes below
+    rack = [(1120, 250), (1270, 250), (1270, 330), (1120, 330)]  # at the right edge: the name moves left
+    regions, kinds = [floor, valves, rack], ["floor", "valve", "flange"]
+    with running_service(tmp_path, HAZARDEYE_CAMERAS__CONFIG_FILE=str(config)) as svc:
+        context = browser.new_context(
+            viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True,
+            locale="en-US",
+        )  # fmt: skip
+        try:
+            pg = context.new_page()
+            errors: list[str] = []
+            pg.on("pageerror", lambda exc: errors.append(str(exc)))
+            picture = jpeg.tobytes()
+            pg.route(
+                "**/api/v1/cameras/dock/snapshot",
+                lambda route: route.fulfill(status=200, content_type="image/jpeg", body=picture),
+            )
+            sign_in(pg, svc, "safety_engineer", "#/cameras")
+
+            def open_editor(title: str) -> None:
+                pg.locator("[data-camera=dock] [data-action=watch]").click()
+                expect(pg.locator("#watch-editor h2")).to_have_text(title)
+                pg.wait_for_function(
+                    "() => document.querySelector('#watch-overlay')"
+                    "?.getAttribute('viewBox') === '0 0 1280 720'"
+                )
+
+            open_editor("Watched regions · Pump dock")
+            names = ["Floor by pump P-101", "Valve row V1–V4", "East rack flange F-7 (north side)"]
+            for points, name, kind in zip(regions, names, kinds, strict=True):
+                _draw_region(pg, points, name, kind)
+            _check_labels(pg, names)
+            got = pg.evaluate(_REGION_BOXES)["regions"]
+            assert got[0]["plate"][3] <= got[0]["poly"][1] <= got[0]["plate"][3] + 4  # just above the floor
+            assert got[1]["poly"][3] <= got[1]["plate"][1] <= got[1]["poly"][3] + 4  # just below the valves
+            assert got[2]["plate"][0] < got[2]["poly"][0]  # moved left to stay in the frame
+            pg.locator("#watch-stage").scroll_into_view_if_needed()
+            pg.screenshot(path=str(shots / "watch_editor_en.png"))
+            pg.locator("#watch-editor").screenshot(path=str(shots / "watch_editor_en_card.png"))
+            # Wider screen (the same page on a desktop): still 13 px, drawn again for the new width.
+            pg.set_viewport_size({"width": 1280, "height": 900})
+            pg.wait_for_function(
+                "() => { const t = document.querySelector('#watch-overlay text.region-label');"
+                " const o = document.querySelector('#watch-overlay').getBoundingClientRect();"
+                " return o.width > 900"
+                " && Math.abs(parseFloat(t.getAttribute('font-size')) * o.width / 1280 - 13) < 0.5; }"
+            )
+            _check_labels(pg, names)
+            pg.set_viewport_size({"width": 390, "height": 844})
+            # In Chinese (the switch draws the page again: the unsaved regions are drawn anew).
+            pg.locator("#lang").click()
+            open_editor("监视区域 · Pump dock")
+            names_zh = ["P-101 泵旁地面", "阀门排 V1–V4", "东侧管架法兰 F-7（北侧）"]
+            for points, name, kind in zip(regions, names_zh, kinds, strict=True):
+                _draw_region(pg, points, name, kind)
+            _check_labels(pg, names_zh)
+            pg.locator("#watch-stage").scroll_into_view_if_needed()
+            pg.screenshot(path=str(shots / "watch_editor_zh.png"))
+            pg.locator("#watch-editor").screenshot(path=str(shots / "watch_editor_zh_card.png"))
+            pg.locator("[data-action=close-editor]").click()
+            expect(pg.locator("[data-camera=dock] .cam-error")).to_have_text("连接被拒绝", timeout=30_000)
+            pg.locator("#lang").click()
+            expect(pg.locator("[data-camera=dock] .cam-error")).to_have_text("connection refused")
+            pg.screenshot(path=str(shots / "camera_tile_en.png"))
+            assert errors == []
+        finally:
+            context.close()

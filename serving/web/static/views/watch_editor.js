@@ -11,10 +11,20 @@ export const KINDS = ["flange", "valve", "pump_seal", "pipe_run", "floor"];
 
 const pointsAttr = (points) => points.map(([x, y]) => `${x},${y}`).join(" ");
 
+// The overlay draws in frame pixels but is seen scaled to the screen (a 1280-wide frame on a phone is
+// about 0.28 CSS px per frame pixel): a region's name is sized and spaced in CSS px, so it reads the
+// same on any frame, and sits outside the polygon (above it, else below) so it never hides what is watched.
+const LABEL_PX = 13; // the name's font size on screen
+const LABEL_PAD_X = 4; // CSS px around the name, inside its dark plate
+const LABEL_PAD_Y = 2;
+const LABEL_GAP = 3; // CSS px between the plate and the polygon's top (or bottom) edge
+const OUTLINE_PX = 3; // the region's outline on screen, over a dark halo this much wider
+const HALO_PX = 7;
+
 /** The editor for ``cam``; ``onClose`` is called by its back button. Returns {el, dispose}. */
 export function watchEditor(cam, me, onClose) {
   const base = `/cameras/${encodeURIComponent(cam.id)}`;
-  const state = { regions: [], draft: [], size: null, snapshotUrl: null, left: false };
+  const state = { regions: [], draft: [], size: null, snapshotUrl: null, left: false, drawnWidth: 0 };
   const msg = messageBox();
   const overlay = svg("svg.watch-overlay", { id: "watch-overlay", role: "img", "aria-label": t("watch.help"),
     onclick: addPoint });
@@ -86,19 +96,62 @@ export function watchEditor(cam, me, onClose) {
     redraw();
   }
 
+  /** Frame pixels per CSS pixel across and down the shown overlay (1 while it is not laid out yet). */
+  function frameScale() {
+    const box = overlay.getBoundingClientRect();
+    state.drawnWidth = box.width;
+    if (!state.size || !box.width || !box.height) return { x: 1, y: 1 };
+    return { x: state.size.w / box.width, y: state.size.h / box.height };
+  }
+
+  /** The name of region ``i`` on a dark plate just outside the polygon, kept inside the frame. */
+  function drawLabel(r, i, s) {
+    const { w, h: ht } = state.size ?? { w: 0, h: 0 };
+    const xs = r.points.map((p) => p[0]);
+    const ys = r.points.map((p) => p[1]);
+    const font = LABEL_PX * s.y;
+    const padX = LABEL_PAD_X * s.x;
+    const gap = LABEL_GAP * s.y;
+    const plateH = font * 1.3 + 2 * LABEL_PAD_Y * s.y;
+    const plate = svg("rect.region-label-bg", { rx: 3 * s.x, ry: 3 * s.y, fill: "rgba(16, 24, 32, .82)" });
+    const text = svg("text.region-label", { "font-size": font, "dominant-baseline": "central" }, r.name);
+    overlay.append(svg("g.region-tag", { "data-region": i, "pointer-events": "none" }, plate, text));
+    let textW = text.getComputedTextLength(); // 0 while the overlay is not rendered: estimate then
+    if (textW && w && textW + 2 * padX > w) { // wider than the frame: shortened (the full name is listed below)
+      const chars = Array.from(r.name);
+      for (let n = chars.length - 1; n > 0 && textW + 2 * padX > w; n -= 1) {
+        text.textContent = `${chars.slice(0, n).join("")}…`;
+        textW = text.getComputedTextLength();
+      }
+    }
+    if (!textW) textW = font * 0.62 * Array.from(r.name).length;
+    const plateW = textW + 2 * padX;
+    let top = Math.min(...ys) - gap - plateH; // above the polygon
+    if (top < 0) top = Math.max(...ys) + gap; // no room above: below it
+    if (top + plateH > ht) top = Math.min(...ys) + gap; // the region spans the frame's height: inside its top
+    top = Math.max(0, Math.min(top, ht - plateH));
+    const left = Math.max(0, Math.min(Math.min(...xs), w - plateW));
+    for (const [k, v] of Object.entries({ x: left, y: top, width: plateW, height: plateH })) {
+      plate.setAttribute(k, v);
+    }
+    text.setAttribute("x", left + padX);
+    text.setAttribute("y", top + plateH / 2);
+  }
+
   function redraw() {
     clear(overlay);
     const w = state.size ? state.size.w : 0;
-    const font = Math.max(10, Math.round(w / 26));
-    state.regions.forEach((r, i) => {
-      const xs = r.points.map((p) => p[0]);
-      const ys = r.points.map((p) => p[1]);
+    const s = frameScale();
+    state.regions.forEach((r, i) => { // outlines in screen px: a dark halo under the kind's colour
       overlay.append(
+        svg("polygon.region-halo", { points: pointsAttr(r.points), fill: "none", "pointer-events": "none",
+          style: `stroke: rgba(16, 24, 32, .7); stroke-width: ${HALO_PX}px; stroke-linejoin: round;`
+            + " vector-effect: non-scaling-stroke;" }),
         svg(`polygon.region.kind-${KINDS.includes(r.kind) ? r.kind : "flange"}`,
-          { points: pointsAttr(r.points), "data-region": i }),
-        svg("text.region-label",
-          { x: Math.min(...xs) + font / 4, y: Math.min(...ys) + font, "font-size": font }, r.name));
+          { points: pointsAttr(r.points), "data-region": i,
+            style: `stroke-width: ${OUTLINE_PX}px; stroke-linejoin: round;` }));
     });
+    state.regions.forEach((r, i) => drawLabel(r, i, s)); // over every outline
     if (state.draft.length) {
       overlay.append(svg(state.draft.length >= 3 ? "polygon.draft" : "polyline.draft",
         { points: pointsAttr(state.draft) }));
@@ -204,12 +257,18 @@ export function watchEditor(cam, me, onClose) {
     }
   }
 
+  // The labels' sizes depend on the shown width: drawn again when it changes (rotation, window size).
+  const resized = new ResizeObserver(() => {
+    if (overlay.isConnected && overlay.getBoundingClientRect().width !== state.drawnWidth) redraw();
+  });
+  resized.observe(overlay);
   redraw();
   load();
   return {
     el,
     dispose() {
       state.left = true;
+      resized.disconnect();
       if (state.snapshotUrl) URL.revokeObjectURL(state.snapshotUrl);
     },
   };
