@@ -18,8 +18,6 @@ const LABEL_PX = 13; // the name's font size on screen
 const LABEL_PAD_X = 4; // CSS px around the name, inside its dark plate
 const LABEL_PAD_Y = 2;
 const LABEL_GAP = 3; // CSS px between the plate and the polygon's top (or bottom) edge
-const OUTLINE_PX = 3; // the region's outline on screen, over a dark halo this much wider
-const HALO_PX = 7;
 
 /** The editor for ``cam``; ``onClose`` is called by its back button. Returns {el, dispose}. */
 export function watchEditor(cam, me, onClose) {
@@ -144,12 +142,9 @@ export function watchEditor(cam, me, onClose) {
     const s = frameScale();
     state.regions.forEach((r, i) => { // outlines in screen px: a dark halo under the kind's colour
       overlay.append(
-        svg("polygon.region-halo", { points: pointsAttr(r.points), fill: "none", "pointer-events": "none",
-          style: `stroke: rgba(16, 24, 32, .7); stroke-width: ${HALO_PX}px; stroke-linejoin: round;`
-            + " vector-effect: non-scaling-stroke;" }),
+        svg("polygon.region-halo", { points: pointsAttr(r.points) }), // widths in style.css
         svg(`polygon.region.kind-${KINDS.includes(r.kind) ? r.kind : "flange"}`,
-          { points: pointsAttr(r.points), "data-region": i,
-            style: `stroke-width: ${OUTLINE_PX}px; stroke-linejoin: round;` }));
+          { points: pointsAttr(r.points), "data-region": i }));
     });
     state.regions.forEach((r, i) => drawLabel(r, i, s)); // over every outline
     if (state.draft.length) {
