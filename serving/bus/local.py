@@ -50,7 +50,9 @@ class LocalBus:
         self._readings: Fanout[SensorReading] = Fanout()
 
     def publish_alert(self, alert: Alert) -> None:
-        log.warning("ALERT %s level=%d %s", alert.kind, alert.level, alert.message)
+        # Level 0 is news, not alarm (a camera back, a sensor back to normal): it is logged at info.
+        severity = logging.WARNING if alert.level > 0 else logging.INFO
+        log.log(severity, "ALERT %s level=%d %s", alert.kind, alert.level, alert.message)
         self._alerts.emit(alert)
 
     def subscribe_alerts(self, handler: AlertHandler) -> Unsubscribe:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -68,3 +69,18 @@ def test_local_bus_delivers_http_readings() -> None:
     reading = SensorReading(sensor_id="s1", value=0.4, timestamp=datetime.now(UTC))
     bus.deliver_reading(reading)
     assert readings == [reading]
+
+
+def test_alerts_are_logged_at_warning_and_level_0_news_at_info(caplog: pytest.LogCaptureFixture) -> None:
+    bus, at = LocalBus(), datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    with caplog.at_level(logging.INFO, logger="serving.bus.local"):
+        bus.publish_alert(
+            Alert(alert_id="a1", kind="camera.back", level=0, message="cam-1 streaming", created_at=at)
+        )
+        bus.publish_alert(
+            Alert(alert_id="a2", kind="sensor.tier", level=1, message="cl2-03 tier 2", created_at=at)
+        )
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("INFO", "ALERT camera.back level=0 cam-1 streaming"),
+        ("WARNING", "ALERT sensor.tier level=1 cl2-03 tier 2"),
+    ]
