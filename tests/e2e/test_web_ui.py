@@ -598,6 +598,7 @@ def test_watched_regions_are_drawn_on_the_snapshot_at_phone_size_in_chinese(
                 pg.locator("[data-camera=pumps]").get_by_role("button", name="监视区域").click()
                 expect(pg.locator("#watch-editor h2")).to_have_text("监视区域 · 泵房 Pump house")
                 expect(pg.locator("#watch-source")).to_have_text("当前使用：摄像头配置文件中的区域。")
+                expect(pg.locator("#watch-unsaved")).to_be_hidden()  # nothing changed yet
                 pg.wait_for_function(
                     "() => { const i = document.querySelector('#watch-stage img');"
                     " const s = document.querySelector('#watch-overlay');"
@@ -616,11 +617,13 @@ def test_watched_regions_are_drawn_on_the_snapshot_at_phone_size_in_chinese(
                 pg.get_by_role("button", name="闭合多边形").click()
                 expect(overlay.locator("text.region-label")).to_have_text(name)  # text, not markup
                 expect(pg.locator("#watch-regions .region-name")).to_have_text(name)
+                expect(pg.locator("#watch-unsaved")).to_have_text("尚未保存：保存后摄像头才会监视上面的区域。")
                 pg.get_by_role("button", name="保存区域").click()
                 expect(pg.locator("#watch-editor .msg")).to_have_text(
                     "已保存。摄像头将在 10 秒内启用这些区域，并从随后的画面学习其正常外观。"
                 )
                 expect(pg.locator("#watch-source")).to_contain_text("safety_engineer-1")
+                expect(pg.locator("#watch-unsaved")).to_be_hidden()  # what is listed is what is watched
                 assert pg.locator("img[src='x']").count() == 0 and dialogs == [] and errors == []
                 widths = pg.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
                 assert widths[0] <= widths[1] == 390, widths

@@ -22,7 +22,8 @@ const LABEL_GAP = 3; // CSS px between the plate and the polygon's top (or botto
 /** The editor for ``cam``; ``onClose`` is called by its back button. Returns {el, dispose}. */
 export function watchEditor(cam, me, onClose) {
   const base = `/cameras/${encodeURIComponent(cam.id)}`;
-  const state = { regions: [], draft: [], size: null, snapshotUrl: null, left: false, drawnWidth: 0 };
+  // saved: the regions as the server last returned them (JSON), to say when the list differs.
+  const state = { regions: [], draft: [], size: null, snapshotUrl: null, left: false, drawnWidth: 0, saved: "[]" };
   const msg = messageBox();
   const overlay = svg("svg.watch-overlay", { id: "watch-overlay", role: "img", "aria-label": t("watch.help"),
     onclick: addPoint });
@@ -37,6 +38,7 @@ export function watchEditor(cam, me, onClose) {
   const draftInfo = h("span.muted.small", { id: "draft-count" });
   const list = h("ul.watch-list", { id: "watch-regions" });
   const source = h("p.muted.small", { id: "watch-source" });
+  const unsaved = h("p.small.warn", { id: "watch-unsaved" }, t("watch.unsaved"));
   const saveBtn = h("button.primary", { type: "button", "data-action": "save-watch", onclick: save },
     t("watch.save"));
   const fileBtn = h("button", { type: "button", "data-action": "use-file", onclick: useFile },
@@ -52,6 +54,7 @@ export function watchEditor(cam, me, onClose) {
     h("h3", {}, t("watch.regions")),
     list,
     source,
+    unsaved,
     hasRole(me, "safety_engineer") ? null : h("p.small.warn", {}, t("watch.engineer_only")),
     h("div.toolbar", saveBtn, fileBtn),
     msg);
@@ -157,6 +160,7 @@ export function watchEditor(cam, me, onClose) {
     undoBtn.disabled = !state.draft.length;
     closeBtn.disabled = state.draft.length < 3;
     draftInfo.textContent = state.draft.length ? t("watch.points", { n: state.draft.length }) : "";
+    unsaved.hidden = JSON.stringify(state.regions) === state.saved;
     clear(list);
     if (!state.regions.length) list.append(h("li.muted", {}, t("watch.none")));
     state.regions.forEach((r, i) => {
@@ -173,6 +177,7 @@ export function watchEditor(cam, me, onClose) {
   function apply(watch) {
     state.regions = watch.regions.map((r) => ({
       name: r.name, kind: r.kind, points: r.points.map(([x, y]) => [x, y]) }));
+    state.saved = JSON.stringify(state.regions);
     if (!state.size && watch.frame) state.size = { w: watch.frame.width, h: watch.frame.height };
     source.textContent = watch.source === "api"
       ? t("watch.source_api", { by: watch.updated_by ?? "—", at: fmtTime(watch.updated_at) })
