@@ -617,7 +617,9 @@ def test_watched_regions_are_drawn_on_the_snapshot_at_phone_size_in_chinese(
                 pg.get_by_role("button", name="闭合多边形").click()
                 expect(overlay.locator("text.region-label")).to_have_text(name)  # text, not markup
                 expect(pg.locator("#watch-regions .region-name")).to_have_text(name)
-                expect(pg.locator("#watch-unsaved")).to_have_text("尚未保存：保存后摄像头才会监视上面的区域。")
+                expect(pg.locator("#watch-unsaved")).to_have_text(
+                    "尚未保存：保存后摄像头才会监视上面的区域。"
+                )
                 pg.get_by_role("button", name="保存区域").click()
                 expect(pg.locator("#watch-editor .msg")).to_have_text(
                     "已保存。摄像头将在 10 秒内启用这些区域，并从随后的画面学习其正常外观。"
