@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.support.audit_log import audit_after, last_audit_seq
 from tests.support.workflow_seeds import new_photo
 from workflow.domain.clock import FakeClock
 from workflow.domain.errors import InvalidInput
@@ -128,3 +129,37 @@ def test_the_edges_of_the_image_and_a_64_character_label_are_accepted(ctx: Workf
         ReviewedBox("x" * 64, (0.0, 0.0, 640.0, 480.0)),
         ReviewedBox("a", (0.0, 0.0, 640.0, 480.0)),
     )
+
+
+def test_a_second_review_replaces_the_first_and_each_is_audited(
+    ctx: WorkflowContext, clock: FakeClock
+) -> None:
+    photo = _done(ctx, 1)
+    seq, first_at = last_audit_seq(ctx), clock.now()
+    save_review(ctx, photo, [ReviewedBox("head", (1, 2, 3, 4))], "first look", "eng")
+    second_at = clock.advance(timedelta(minutes=5))
+    boxes = [ReviewedBox("helmet", (5, 6, 7, 8)), ReviewedBox("vest", (0, 0, 9, 9))]
+    save_review(ctx, photo, boxes, "corrected", "eng2")
+    [stored] = list_reviews(ctx)  # one review per photo: the second replaced the first
+    assert (stored.photo_id, stored.note, stored.reviewed_by, stored.reviewed_at) == (
+        photo,
+        "corrected",
+        "eng2",
+        second_at,
+    )
+    assert stored.detections == (
+        ReviewedBox("helmet", (5.0, 6.0, 7.0, 8.0)),
+        ReviewedBox("vest", (0.0, 0.0, 9.0, 9.0)),
+    )
+    assert audit_after(ctx, seq) == [
+        (first_at, "eng", "photo.reviewed", "photo", photo, '{"boxes":1}'),
+        (second_at, "eng2", "photo.reviewed", "photo", photo, '{"boxes":2}'),
+    ]
+
+
+def test_a_review_holds_at_most_500_boxes(ctx: WorkflowContext) -> None:
+    photo = _done(ctx, 1)
+    box = ReviewedBox("head", (0, 0, 1, 1))
+    too_many = _message(lambda: save_review(ctx, photo, [box] * 501, None, "eng"))
+    assert too_many == "at most 500 boxes per photo"
+    assert len(save_review(ctx, photo, [box] * 500, None, "eng").detections) == 500

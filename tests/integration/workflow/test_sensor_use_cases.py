@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from tests.support.audit_log import audit_after, last_audit_seq
 from workflow.domain.clock import FakeClock
 from workflow.domain.errors import InvalidInput, NotFound
 from workflow.domain.roles import Actor
 from workflow.domain.sensors import SensorDefinition, tiers_with_hysteresis
-from workflow.persistence.orm import AlertRow, AuditRow, SensorRow
+from workflow.persistence.orm import AlertRow, SensorRow
 from workflow.services import sensors as sn
 from workflow.services.context import WorkflowContext
 
@@ -21,19 +22,6 @@ pytestmark = pytest.mark.integration
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # the clock fixture's start
 # tier 2 from 10 ppm, tier 3 from 50 ppm; falling back needs 2 ppm below each (8, 48)
 CO = SensorDefinition("co-1", "boiler", "ppm", tiers_with_hysteresis((10.0, 50.0), 2.0))
-
-AuditEntry = tuple[datetime, str, str, str, str, str]  # at, actor, action, entity, entity_id, payload
-
-
-def _audit_after(ctx: WorkflowContext, seq: int) -> list[AuditEntry]:
-    with ctx.uow() as uow:
-        rows = uow.session.scalars(select(AuditRow).where(AuditRow.seq > seq).order_by(AuditRow.seq))
-        return [(r.at, r.actor, r.action, r.entity, r.entity_id, r.payload) for r in rows]
-
-
-def _last_seq(ctx: WorkflowContext) -> int:
-    with ctx.uow() as uow:
-        return int(uow.session.scalar(select(AuditRow.seq).order_by(AuditRow.seq.desc()).limit(1)) or 0)
 
 
 def _sensor_row(ctx: WorkflowContext, sensor_id: str) -> tuple[object, ...]:
@@ -58,9 +46,9 @@ def _sensor_row(ctx: WorkflowContext, sensor_id: str) -> tuple[object, ...]:
 def test_defining_a_sensor_is_audited_and_redefining_it_keeps_its_live_tier(
     ctx: WorkflowContext, clock: FakeClock, actors: dict[str, Actor]
 ) -> None:
-    before = _last_seq(ctx)
+    before = last_audit_seq(ctx)
     assert sn.define_sensor(ctx, CO, actors["eng"]) == CO
-    assert _audit_after(ctx, before) == [
+    assert audit_after(ctx, before) == [
         (T0, "eng", "sensor.define", "sensor", "co-1", '{"thresholds":"[[2, 10.0, 8.0], [3, 50.0, 48.0]]"}')
     ]
     assert _sensor_row(ctx, "co-1") == (
@@ -90,9 +78,9 @@ def test_defining_a_sensor_is_audited_and_redefining_it_keeps_its_live_tier(
         min_value=-5.0,
         max_value=500.0,
     )
-    before = _last_seq(ctx)
+    before = last_audit_seq(ctx)
     assert sn.define_sensor(ctx, redefined, actors["eng2"]) == redefined
-    assert _audit_after(ctx, before) == [
+    assert audit_after(ctx, before) == [
         (
             T0 + timedelta(minutes=1),
             "eng2",
@@ -136,7 +124,7 @@ def test_the_stale_sweep_alerts_once_per_sensor_past_stale_after_in_id_order(
     assert sn.stale_sweep(ctx) == []
 
     clock.advance(timedelta(seconds=1))  # T0 + 5 min 1 s: st-a and st-b one second past, st-0 exactly at
-    before = _last_seq(ctx)
+    before = last_audit_seq(ctx)
     now = T0 + timedelta(minutes=5, seconds=1)
     expected = [
         sn.Alert(
@@ -169,7 +157,7 @@ def test_the_stale_sweep_alerts_once_per_sensor_past_stale_after_in_id_order(
         ),
     ]
     assert sn.stale_sweep(ctx) == expected
-    assert _audit_after(ctx, before) == [
+    assert audit_after(ctx, before) == [
         (now, "system", "alert.stale", "alert", "2", '{"sensor":"st-a"}'),
         (now, "system", "alert.stale", "alert", "3", '{"sensor":"st-b"}'),
     ]
@@ -199,7 +187,7 @@ def test_acknowledging_an_alert_is_stored_audited_and_done_once(
     (alert,) = sn.ingest_reading(ctx, "co-1", 12.5, T0)
     assert alert.id == 1 and alert.acknowledged is False
     clock.advance(timedelta(minutes=2))
-    before = _last_seq(ctx)
+    before = last_audit_seq(ctx)
     acked = sn.acknowledge_alert(ctx, 1, actors["eng2"])
     assert (acked.id, acked.kind, acked.sensor_id, acked.tier, acked.acknowledged, acked.message) == (
         1,
@@ -209,18 +197,18 @@ def test_acknowledging_an_alert_is_stored_audited_and_done_once(
         True,
         "tier 1 → 2 at 12.5 ppm",
     )
-    assert _audit_after(ctx, before) == [(T0 + timedelta(minutes=2), "eng2", "alert.ack", "alert", "1", "{}")]
+    assert audit_after(ctx, before) == [(T0 + timedelta(minutes=2), "eng2", "alert.ack", "alert", "1", "{}")]
     with ctx.uow() as uow:
         assert uow.session.scalars(select(AlertRow.acknowledged)).all() == [True]
 
-    before = _last_seq(ctx)
+    before = last_audit_seq(ctx)
     with pytest.raises(InvalidInput) as twice:
         sn.acknowledge_alert(ctx, 1, actors["eng"])
     assert str(twice.value) == "alert 1 is already acknowledged"
     with pytest.raises(NotFound) as missing:
         sn.acknowledge_alert(ctx, 999, actors["eng"])
     assert str(missing.value) == "alert 999 does not exist"
-    assert _audit_after(ctx, before) == []  # refusals write nothing
+    assert audit_after(ctx, before) == []  # refusals write nothing
 
     # by default every alert is listed, acknowledged or not
     assert [(a.id, a.acknowledged) for a in sn.list_alerts(ctx)] == [(1, True)]
