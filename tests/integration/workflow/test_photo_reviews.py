@@ -108,7 +108,9 @@ def test_the_export_accepts_its_limits(ctx: WorkflowContext) -> None:
         ((0, 0, 10, 481), "box [0, 0, 10, 481] lies outside the 640×480 image"),
     ],
 )
-def test_a_box_off_the_image_or_inside_out_is_refused(ctx: WorkflowContext, box: tuple, message: str) -> None:
+def test_a_box_off_the_image_or_inside_out_is_refused(
+    ctx: WorkflowContext, box: tuple[float, float, float, float], message: str
+) -> None:
     photo = _done(ctx, 1)
     assert _message(lambda: save_review(ctx, photo, [ReviewedBox("head", box)], None, "eng")) == message
     assert list_reviews(ctx) == []  # nothing stored
