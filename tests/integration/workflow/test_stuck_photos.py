@@ -20,6 +20,7 @@ from workflow.services.photos import (
     record_failure,
     record_result,
     record_upload,
+    requeue,
     stuck_photos,
 )
 
@@ -94,3 +95,69 @@ def test_an_analysis_stored_before_people_were_counted_reads_as_none_counted(ctx
         uow.commit()
     analysis = get_photo(ctx, view.photo_id).analysis
     assert analysis is not None and (analysis.models, analysis.people) == (("ppe@1",), 0)
+
+
+def _received(ctx: WorkflowContext, photo_id: str, ago: timedelta) -> None:
+    with ctx.uow() as uow:
+        row = uow.session.get(PhotoRow, photo_id)
+        assert row is not None
+        row.received_at -= ago
+        uow.commit()
+
+
+def _updated_at(ctx: WorkflowContext, photo_id: str) -> object:
+    with ctx.uow() as uow:
+        row = uow.session.get(PhotoRow, photo_id)
+        assert row is not None
+        return row.updated_at
+
+
+def test_oldest_first_means_received_first_not_stored_first(ctx: WorkflowContext, clock: FakeClock) -> None:
+    queued = [record_upload(ctx, new_photo(n), None)[0].photo_id for n in (1, 2, 3)]
+    failed = [_failed(ctx, n, attempts=1) for n in (4, 5, 6)]
+    for ids in (queued, failed):  # the last stored was received an hour before, the first half an hour
+        _received(ctx, ids[2], timedelta(hours=1))
+        _received(ctx, ids[0], timedelta(minutes=30))
+    clock.advance(STUCK)
+    assert [p.photo_id for p in stuck_photos(ctx, quiet_for=STUCK)] == [queued[2], queued[0], queued[1]]
+    quiet = timedelta(seconds=60)
+    assert [p.photo_id for p in failed_photos(ctx, max_attempts=3, quiet_for=quiet)] == [
+        failed[2],
+        failed[0],
+        failed[1],
+    ]
+
+
+def test_stuck_and_failed_photos_come_20_at_a_time_by_default(ctx: WorkflowContext, clock: FakeClock) -> None:
+    for n in range(1, 22):
+        record_upload(ctx, new_photo(n), None)
+        _failed(ctx, 100 + n, attempts=1)
+    clock.advance(STUCK)
+    assert len(stuck_photos(ctx, quiet_for=STUCK)) == 20
+    assert len(failed_photos(ctx, max_attempts=3, quiet_for=STUCK)) == 20
+
+
+def test_requeue_moves_only_a_failed_photo_back_to_queued(ctx: WorkflowContext, clock: FakeClock) -> None:
+    failed = _failed(ctx, 1, attempts=1)
+    done, _ = record_upload(ctx, new_photo(2), None)
+    record_result(
+        ctx, done.photo_id, PhotoAnalysis(models=("ppe@2",), detections=(), findings=(), hazards=()), None
+    )
+    queued, _ = record_upload(ctx, new_photo(3), None)
+    before = clock.now()
+    later = clock.advance(timedelta(seconds=5))
+    assert requeue(ctx, failed).status is PhotoStatus.QUEUED
+    assert _updated_at(ctx, failed) == later
+    assert requeue(ctx, done.photo_id).status is PhotoStatus.DONE  # a finished result is never redone
+    assert requeue(ctx, queued.photo_id).status is PhotoStatus.QUEUED
+    assert _updated_at(ctx, queued.photo_id) == before  # untouched
+
+
+def test_a_recorded_failure_returns_the_failed_photo_with_its_error(ctx: WorkflowContext) -> None:
+    view, _ = record_upload(ctx, new_photo(1), None)
+    failed = record_failure(ctx, view.photo_id, "object store down")
+    assert (failed.photo_id, failed.status, failed.error) == (
+        view.photo_id,
+        PhotoStatus.FAILED,
+        "object store down",
+    )
