@@ -42,17 +42,24 @@ def test_a_puddle_that_stays_is_raised_once_when_it_has_lasted_persist_s() -> No
     assert _run(frames) == [("flange-3", "leak.suspected", 220.0)]
 
 
-def _growing(small: int, grown_at: float) -> list[tuple[float, np.ndarray, tuple[()]]]:
-    """A puddle of radius ``small`` from 100 s that grows to radius 40 at ``grown_at``."""
-    rng, view = np.random.default_rng(1), textured_view()
+def _puddle_frames(
+    radius_from: list[tuple[float, int]], seed: int
+) -> list[tuple[float, np.ndarray, tuple[()]]]:
+    """80 frames, one every 5 s, with a puddle whose radius is that of the latest ``(from_s, radius)``
+    reached (latest first in the list); none before the earliest."""
+    rng, view = np.random.default_rng(seed), textured_view()
     frames = []
     for i in range(80):
         at = 5.0 * i
         frame = _frame(view, rng)
-        if at >= 100:
-            frame = _puddle(frame, 40 if at >= grown_at else small)
-        frames.append((at, frame, ()))
+        radius = next((r for start, r in radius_from if at >= start), 0)
+        frames.append((at, _puddle(frame, radius) if radius else frame, ()))
     return frames
+
+
+def _growing(small: int, grown_at: float) -> list[tuple[float, np.ndarray, tuple[()]]]:
+    """A puddle of radius ``small`` from 100 s that grows to radius 40 at ``grown_at``."""
+    return _puddle_frames([(grown_at, 40), (100.0, small)], seed=1)
 
 
 def test_a_growing_puddle_is_timed_from_when_it_covered_half_of_min_area() -> None:
@@ -67,22 +74,15 @@ def test_a_growing_puddle_is_timed_from_when_it_covered_half_of_min_area() -> No
 def test_the_before_panel_of_a_leak_that_crept_in_shows_the_region_before_it() -> None:
     # A spot too small to start the clock (1 % of the region) from 100 s is learned into the latest calm
     # view; it grows past half of min_area at 200 s and to full size at 260 s. "Before" must show neither.
-    rng, view = np.random.default_rng(3), textured_view()
     watcher = RegionWatcher([REGION], WatchSettings())
-    radius_at = [(260.0, 40), (200.0, 13), (100.0, 6)]
     raised = []
-    for i in range(80):
-        at = 5.0 * i
-        frame = _frame(view, rng)
-        radius = next((r for start, r in radius_at if at >= start), 0)
-        if radius:
-            frame = _puddle(frame, radius)
+    for at, frame, _ in _puddle_frames([(260.0, 40), (200.0, 13), (100.0, 6)], seed=3):
         raised += [(e.at_s, watcher.side_by_side(e.region, frame)) for e in watcher.feed(frame, at)]
     assert [at for at, _ in raised] == [320.0]  # the clock started at 200 s
     evidence = raised[0][1]
     # The region is 120 x 100 px, drawn at 160 x 133 per panel with a 4 px gap; the spot's centre, frame
     # (260, 235), is (80, 100) in the first panel and (244, 100) in the second.
-    clean = float(view[235, 260].mean())
+    clean = float(textured_view()[235, 260].mean())
     assert abs(float(evidence[98:103, 78:83].mean()) - clean) < 8  # before: the floor as it was
     assert float(evidence[98:103, 242:247].mean()) < 0.7 * clean  # now: the puddle darkens it by 45 %
 
