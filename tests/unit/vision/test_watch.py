@@ -14,6 +14,7 @@ from tests.support.watch_scene import textured_view, with_puddle
 from vision.watch import EventKind, RegionWatcher, WatchedRegion, WatchSettings
 
 REGION = WatchedRegion("flange-3", (200.0, 160.0, 320.0, 260.0))
+Frame = tuple[float, np.ndarray, tuple[tuple[float, float, float, float], ...]]  # at_s, image, people
 
 
 def _frame(view: np.ndarray, rng: np.random.Generator, gain: float = 1.0, offset: float = 0.0) -> np.ndarray:
@@ -25,7 +26,7 @@ def _puddle(image: np.ndarray, radius: int) -> np.ndarray:
     return with_puddle(image, (260, 235), radius)
 
 
-def _run(frames: list[tuple[float, np.ndarray, tuple[tuple[float, float, float, float], ...]]],
+def _run(frames: list[Frame],
          settings: WatchSettings | None = None) -> list[tuple[str, str, float]]:  # fmt: skip
     watcher = RegionWatcher([REGION], settings or WatchSettings())
     return [(e.region, e.kind.value, e.at_s) for at, f, people in frames for e in watcher.feed(f, at, people)]
@@ -42,9 +43,7 @@ def test_a_puddle_that_stays_is_raised_once_when_it_has_lasted_persist_s() -> No
     assert _run(frames) == [("flange-3", "leak.suspected", 220.0)]
 
 
-def _puddle_frames(
-    radius_from: list[tuple[float, int]], seed: int
-) -> list[tuple[float, np.ndarray, tuple[()]]]:
+def _puddle_frames(radius_from: list[tuple[float, int]], seed: int) -> list[Frame]:
     """80 frames, one every 5 s, with a puddle whose radius is that of the latest ``(from_s, radius)``
     reached (latest first in the list); none before the earliest."""
     rng, view = np.random.default_rng(seed), textured_view()
@@ -57,7 +56,7 @@ def _puddle_frames(
     return frames
 
 
-def _growing(small: int, grown_at: float) -> list[tuple[float, np.ndarray, tuple[()]]]:
+def _growing(small: int, grown_at: float) -> list[Frame]:
     """A puddle of radius ``small`` from 100 s that grows to radius 40 at ``grown_at``."""
     return _puddle_frames([(grown_at, 40), (100.0, small)], seed=1)
 
