@@ -126,7 +126,7 @@ def build_object_store(settings: ObjectStoreSettings) -> ObjectStore:
     if isinstance(settings, S3ObjectStoreSettings):
         from minio import Minio
 
-        from serving.objects.s3 import S3ObjectStore
+        from serving.objects.s3 import S3ObjectStore, bounded_http_client
 
         client = Minio(
             settings.endpoint,
@@ -134,6 +134,7 @@ def build_object_store(settings: ObjectStoreSettings) -> ObjectStore:
             secret_key=settings.secret_key.get_secret_value(),
             secure=settings.secure,
             region=settings.region,
+            http_client=bounded_http_client(settings.timeout_s, settings.retries),
         )
         store = S3ObjectStore(client, settings.bucket)
         try:

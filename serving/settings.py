@@ -44,6 +44,10 @@ class S3ObjectStoreSettings(_Section):
     bucket: str = "hazardeye"
     secure: bool = False
     region: str | None = None
+    # The SDK's default waits 5 minutes per read and retries 5 times: an S3 that accepts and never answers
+    # would hold an upload for half an hour. Bounded, the request fails over to 503 / the retry sweep.
+    timeout_s: float = Field(default=20.0, gt=0, le=600)
+    retries: int = Field(default=2, ge=0, le=10)
 
 
 ObjectStoreSettings = Annotated[LocalObjectStoreSettings | S3ObjectStoreSettings, Field(discriminator="kind")]

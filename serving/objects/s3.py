@@ -7,16 +7,35 @@ re-uploads of the same content cost one HEAD instead of a second upload.
 from __future__ import annotations
 
 import io
+import os
 
+import certifi
+import urllib3
 from minio import Minio
 from minio.error import S3Error
 from urllib3.exceptions import HTTPError
+from urllib3.util import Retry, Timeout
 
 from serving.objects.keys import content_key, validate_key
 from serving.objects.port import ObjectNotFoundError, ObjectStoreUnavailableError, StoredObject
 
 _MISSING = {"NoSuchKey", "NoSuchObject", "ResourceNotFound"}
 _NO_BUCKET = "NoSuchBucket"
+
+
+def bounded_http_client(timeout_s: float, retries: int) -> urllib3.PoolManager:
+    """The minio SDK's own pool, with each connect/read bounded by ``timeout_s`` and fewer retries.
+
+    Worst case for one call is about ``(retries + 1) * timeout_s``; then the caller sees
+    ``ObjectStoreUnavailableError`` (503 to an uploader, a failed analysis the retry sweep picks up).
+    """
+    return urllib3.PoolManager(
+        timeout=Timeout(connect=min(timeout_s, 5.0), read=timeout_s),
+        maxsize=10,
+        cert_reqs="CERT_REQUIRED",
+        ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
+        retries=Retry(total=retries, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
+    )
 
 
 class S3ObjectStore:

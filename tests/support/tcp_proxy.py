@@ -69,9 +69,12 @@ class TcpProxy:
         except OSError:
             pass
         finally:
+            # shutdown, not just close: close() from this thread neither wakes the other direction's
+            # recv() nor sends the peer a FIN, which left half-open keep-alive connections behind.
             for sock in (source, sink):
                 with contextlib.suppress(OSError):
-                    sock.close()
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
             with self._lock:
                 self._open.discard(source)
                 self._open.discard(sink)

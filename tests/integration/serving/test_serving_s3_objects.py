@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import socket
 import uuid
 
 import pytest
@@ -99,3 +100,19 @@ def test_a_fresh_install_gets_its_bucket_without_anyone_making_it(moto_endpoint:
     pinged = _store(moto_endpoint, f"hz-ping-{uuid.uuid4().hex[:10]}")
     pinged.ping()
     pinged.put(b"\xff\xd8 x", content_type="image/jpeg")
+
+
+@pytest.mark.timeout(30)  # the SDK's own default would hang here for 5 minutes per attempt
+def test_an_endpoint_that_accepts_and_never_answers_fails_within_the_configured_timeout() -> None:
+    from serving.bootstrap import build_object_store
+    from serving.settings import S3ObjectStoreSettings
+
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # listens, accepts (backlog), never replies
+        port = silent.getsockname()[1]
+        settings = S3ObjectStoreSettings(
+            kind="s3", endpoint=f"127.0.0.1:{port}", access_key="a", secret_key="b", region="us-east-1",
+            timeout_s=0.5, retries=1,
+        )  # fmt: skip
+        store = build_object_store(settings)  # the bucket check at start times out and is logged
+        with pytest.raises(ObjectStoreUnavailableError):
+            store.put(b"\xff\xd8 photo", content_type="image/jpeg")
