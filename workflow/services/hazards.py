@@ -465,15 +465,12 @@ def _attempt_transition(
     action: Action,
     actor: Actor,
     reason: str | None = None,
-    note_keys: Sequence[str] = (),
     expected_version: int | None = None,
 ) -> HazardView:
     now = ctx.clock.now()
     with ctx.uow() as uow:
         hazard = _hazard_at(uow, hazard_id, expected_version)
         _step(uow, hazard, action, actor, now, reason)
-        if note_keys:
-            uow.repo.append_evidence(hazard, EvidenceKind.NOTE.value, note_keys, actor.name, now)
         uow.flush()
         view = HazardView.of(hazard)
         uow.commit()
