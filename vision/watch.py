@@ -79,6 +79,13 @@ class WatchedRegion:
             raise ValueError(f"region {name!r}: a polygon needs at least 3 points, got {len(points)}")
         return cls(name, (min(xs), min(ys), max(xs), max(ys)), kind, tuple(zip(xs, ys, strict=True)))
 
+    def corners(self) -> tuple[Point, ...]:
+        """Its outline: the polygon, or the box's four corners."""
+        if self.polygon:
+            return self.polygon
+        x1, y1, x2, y2 = self.box
+        return ((x1, y1), (x2, y1), (x2, y2), (x1, y2))
+
     def check(self, width: int, height: int) -> None:
         """Refuse a region that is degenerate or not inside a ``width`` × ``height`` frame."""
         x1, y1, x2, y2 = self.box
@@ -117,23 +124,29 @@ class WatchEvent:
     score: float
 
 
+_VIEW_QUALITY = 90  # JPEG quality of the calm views kept for evidence
+
+
 @dataclass(slots=True)
 class _CalmViews:
-    """The region in colour as calm frames showed it, for evidence: the latest, and one kept from
-    ``keep_s`` to twice that back, so the "before" of a leak that crept in slowly does not show it."""
+    """The region and its surroundings in colour as calm frames showed them, for evidence: one view kept
+    from ``keep_s`` to twice that back, so the "before" of a leak that crept in slowly does not show it.
 
-    latest: Image | None = None
-    staged: tuple[float, Image] | None = None
-    aged: Image | None = None
+    Kept as JPEG and taken at most every ``keep_s``: a view is wanted only when a leak is raised, and 500
+    regions' views in pixels would be hundreds of megabytes."""
 
-    def add(self, at_s: float, view: Image, keep_s: float) -> None:
-        self.latest = view
-        if self.staged is None or at_s - self.staged[0] >= keep_s:
-            self.aged = self.staged[1] if self.staged is not None else view
-            self.staged = (at_s, view)
+    staged: tuple[float, bytes] | None = None
+    aged: bytes | None = None
 
-    def oldest(self) -> Image | None:
-        return self.aged if self.aged is not None else self.latest
+    def due(self, at_s: float, keep_s: float) -> bool:
+        return self.staged is None or at_s - self.staged[0] >= keep_s
+
+    def add(self, at_s: float, view: Image) -> None:
+        ok, encoded = cv2.imencode(".jpg", view, [cv2.IMWRITE_JPEG_QUALITY, _VIEW_QUALITY])
+        assert ok, "a colour crop always encodes"
+        jpeg = encoded.tobytes()
+        self.aged = self.staged[1] if self.staged is not None else jpeg
+        self.staged = (at_s, jpeg)
 
 
 @dataclass(slots=True)
@@ -145,7 +158,8 @@ class _RegionState:
     inside: npt.NDArray[np.bool_] | None = None  # the polygon's pixels inside ``inner``
     reference: Gray | None = None
     views: _CalmViews = field(default_factory=_CalmViews)
-    before_view: Image | None = None  # the oldest calm view when the change's clock started (evidence)
+    before_view: bytes | None = None  # the aged calm view (JPEG) when the change's clock started
+    blob: npt.NDArray[np.bool_] | None = None  # the changed blob when raised, at the compare scale
     # The other picture mode's reference and view (colour by day, monochrome in infrared night mode).
     other_mode: tuple[Gray | None, _CalmViews | None] = (None, None)
     warm: list[Gray] = field(default_factory=list)
@@ -232,6 +246,15 @@ def _overlaps(a: Box, b: Box) -> bool:
     return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
 
 
+def _largest_component(mask: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
+    """The mask's largest connected blob (after removing specks), for evidence."""
+    opened = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+    if count <= 1:
+        return np.zeros(mask.shape, bool)
+    return np.asarray(labels == 1 + int(stats[1:, cv2.CC_STAT_AREA].argmax()), bool)
+
+
 def _largest_blob(mask: npt.NDArray[np.uint8], area: float) -> float:
     """Share of ``area`` (pixels) taken by the mask's largest connected blob (after removing specks)."""
     opened = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
@@ -260,6 +283,22 @@ _HAZE_CORRELATION = 0.7  # ... and still the same texture (a dark object taken a
 _HAZE_MIN_VARIANCE = 9.0  # a surface needs texture (std ≥ 3 levels) for haze to show on it
 
 
+def _leak_masks(
+    reference: Gray, current: Gray, margin: float, usable: npt.NDArray[np.bool_] | None
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
+    """The pixels darkened (by ``margin`` levels, or a fifth of the reference's level on dark surfaces)
+    and the pixels brightened with their texture washed out (haze)."""
+    drop = reference - current
+    keep = np.ones(reference.shape, bool) if usable is None else usable
+    darker = keep & ((drop > margin) | ((drop > 6.0) & (drop > 0.2 * reference)))
+    # Haze lowers contrast but keeps the surface's texture; a surface lit more brightly gains contrast,
+    # and where a dark object was taken away the texture is a different one: neither is haze.
+    slope, correlation, variance = _local_fit(reference, current)
+    hazy = keep & (-drop > margin) & (variance >= _HAZE_MIN_VARIANCE)
+    hazy &= (slope < _HAZE_GAIN) & (correlation > _HAZE_CORRELATION)
+    return darker.astype(np.uint8), hazy.astype(np.uint8)
+
+
 def leak_score(
     reference: Gray,
     current: Gray,
@@ -267,19 +306,19 @@ def leak_score(
     usable: npt.NDArray[np.bool_] | None = None,
     area: float | None = None,
 ) -> float:
-    """How much of the region departs from its reference in a leak-like way: the largest darkened blob
-    (by ``margin`` levels, or a fifth of the reference's level on dark surfaces), or the largest brightened
-    blob whose texture is washed out (haze), as a share of ``area`` (default: every pixel)."""
-    drop = reference - current
-    keep = np.ones(reference.shape, bool) if usable is None else usable
+    """How much of the region departs from its reference in a leak-like way: the largest darkened or
+    hazy blob (``_leak_masks``) as a share of ``area`` (default: every pixel)."""
     share = float(reference.size) if area is None else area
-    darker = (keep & ((drop > margin) | ((drop > 6.0) & (drop > 0.2 * reference)))).astype(np.uint8)
-    # Haze lowers contrast but keeps the surface's texture; a surface lit more brightly gains contrast,
-    # and where a dark object was taken away the texture is a different one: neither is haze.
-    slope, correlation, variance = _local_fit(reference, current)
-    hazy = keep & (-drop > margin) & (variance >= _HAZE_MIN_VARIANCE)
-    hazy &= (slope < _HAZE_GAIN) & (correlation > _HAZE_CORRELATION)
-    return max(_largest_blob(darker, share), _largest_blob(hazy.astype(np.uint8), share))
+    darker, hazy = _leak_masks(reference, current, margin, usable)
+    return max(_largest_blob(darker, share), _largest_blob(hazy, share))
+
+
+def leak_blob(
+    reference: Gray, current: Gray, margin: float, usable: npt.NDArray[np.bool_] | None = None
+) -> npt.NDArray[np.bool_]:
+    """The blob ``leak_score`` measured (the larger of the darkened and the hazy one)."""
+    darker, hazy = (_largest_component(m) for m in _leak_masks(reference, current, margin, usable))
+    return darker if darker.sum() >= hazy.sum() else hazy
 
 
 class RegionWatcher:
@@ -347,18 +386,24 @@ class RegionWatcher:
         return events
 
     def side_by_side(self, name: str, frame: Image) -> Image:
-        """Evidence for an event in region ``name``: its reference appearance and now, side by side."""
+        """Evidence for an event in region ``name``: the region and its surroundings as they were before
+        the change began and now, side by side, the region outlined on both and the changed blob on now."""
         state = next(st for st in self._states if st.region.name == name)
-        now = _crop(frame, state.region.box)
-        before = state.before_view if state.before_view is not None else state.views.oldest()
-        before = before if before is not None else now
-        scale = max(1.0, 160 / max(now.shape[:2]))
-        size = (round(now.shape[1] * scale), round(now.shape[0] * scale))
-        panels = [cv2.resize(p, size, interpolation=cv2.INTER_NEAREST) for p in (before, now)]
+        now = _crop(frame, state.crop)
+        stored = state.before_view if state.before_view is not None else state.views.aged
+        before = _decoded(stored) if stored else now
+        height, width = now.shape[:2]
+        scale = _PANEL_SIDE / max(height, width)
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        panels = [
+            np.asarray(cv2.resize(p, size, interpolation=cv2.INTER_LINEAR), np.uint8) for p in (before, now)
+        ]
+        outline = _panel_points(state, state.region.corners(), scale)
         for panel, label in zip(panels, ("before", "now"), strict=True):
-            cv2.putText(
-                panel, label, (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA
-            )
+            cv2.polylines(panel, [outline], True, _REGION_COLOUR, 2, cv2.LINE_AA)
+            _label(panel, label)
+        if state.blob is not None:
+            cv2.drawContours(panels[1], _blob_contours(state, state.blob, size), -1, _BLOB_COLOUR, 2)
         gap = np.full((size[1], 4, 3), 255, np.uint8)
         return np.hstack([panels[0], gap, panels[1]])
 
@@ -399,7 +444,7 @@ class RegionWatcher:
             if len(state.warm) >= s.warmup:
                 state.reference = np.median(np.stack(state.warm), axis=0).astype(np.float32)
                 state.warm = []
-                state.views.add(at_s, _crop(frame, region.box), s.persist_s)
+                state.views.add(at_s, _crop(frame, state.crop))
             return None
         assert state.ring is not None and state.inside is not None
         a, b = _unclipped_affine(state.reference, crop, state.ring)  # what the light did around it
@@ -412,7 +457,10 @@ class RegionWatcher:
         score = leak_score(state.reference[state.inner], current, s.margin, usable, area)
         state.last_score = score
         if score >= s.min_area:  # what is left to see shows the change
-            return self._changed(state, at_s, score)
+            event = self._changed(state, at_s, score)
+            if event is not None:
+                state.blob = leak_blob(state.reference[state.inner], current, s.margin, usable)
+            return event
         if usable.sum() < s.min_usable * area:
             return None  # too little left to see to call it calm: says nothing either way
         if score >= s.min_area / 2:
@@ -436,7 +484,8 @@ class RegionWatcher:
             delta = mapped - state.reference
             rate = np.where(np.abs(delta) < s.margin / 2, s.adapt, s.adapt / 10).astype(np.float32)
             state.reference = state.reference + rate * delta
-            state.views.add(at_s, _crop(frame, region.box), s.persist_s)
+            if state.views.due(at_s, s.persist_s):
+                state.views.add(at_s, _crop(frame, state.crop))
         return None
 
     def _changed(self, state: _RegionState, at_s: float, score: float) -> WatchEvent | None:
@@ -454,14 +503,52 @@ class RegionWatcher:
 
 
 def _start_clock(state: _RegionState, at_s: float) -> float:
-    state.changed_since, state.before_view = at_s, state.views.oldest()
+    state.changed_since, state.before_view = at_s, state.views.aged
     return at_s
 
 
-def _crop(frame: Image, box: Box) -> Image:
+def _crop(frame: Image, box: Box | tuple[int, int, int, int]) -> Image:
     x1, y1, x2, y2 = (round(v) for v in box)
     crop = frame[y1:y2, x1:x2]
     return np.ascontiguousarray(crop if crop.ndim == 3 else cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR))
+
+
+_PANEL_SIDE = 320  # evidence panels are drawn at this longer side (pixels)
+_REGION_COLOUR = (0, 215, 255)  # BGR: amber
+_BLOB_COLOUR = (0, 0, 255)  # BGR: red
+
+
+def _panel_points(
+    state: _RegionState, points: Sequence[tuple[float, float]], scale: float
+) -> npt.NDArray[np.int32]:
+    """Frame points in an evidence panel's pixels (the panel is the crop scaled by ``scale``)."""
+    origin = np.asarray(state.crop[:2], np.float32)
+    return np.round((np.asarray(points, np.float32) - origin) * scale).astype(np.int32)
+
+
+def _blob_contours(
+    state: _RegionState, blob: npt.NDArray[np.bool_], size: tuple[int, int]
+) -> Sequence[cv2.typing.MatLike]:
+    """The blob's outline in a panel of ``size`` (width, height): the blob lies in the region's part
+    (``inner``) of the crop at the compare scale."""
+    assert state.ring is not None
+    whole = np.zeros(state.ring.shape, np.uint8)
+    whole[state.inner] = blob
+    scaled = cv2.resize(whole, size, interpolation=cv2.INTER_NEAREST)
+    contours, _ = cv2.findContours(scaled, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    return contours
+
+
+def _decoded(jpeg: bytes) -> Image:
+    return np.asarray(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR), np.uint8)
+
+
+def _label(panel: Image, text: str) -> None:
+    """``text`` in white on a dark plate at the panel's top left, readable on any scene."""
+    font, scale = cv2.FONT_HERSHEY_SIMPLEX, 0.6
+    (w, h), base = cv2.getTextSize(text, font, scale, 1)
+    cv2.rectangle(panel, (0, 0), (w + 10, h + base + 8), (32, 32, 32), -1)
+    cv2.putText(panel, text, (5, h + 4), font, scale, (255, 255, 255), 1, cv2.LINE_AA)
 
 
 def _place(state: _RegionState, width: int, height: int) -> None:

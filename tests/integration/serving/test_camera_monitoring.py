@@ -305,10 +305,14 @@ def test_a_puddle_under_a_watched_flange_becomes_a_suspected_leak_hazard(tmp_pat
             side = cv2.imdecode(
                 np.frombuffer(api.container.objects.get(side_key), np.uint8), cv2.IMREAD_COLOR
             )
-            # Reference | now, each the 120 × 100 region scaled to 160 px wide, a 4 px gap between.
-            assert side.shape == (133, 324, 3)
-            left, right = side[:, :160].astype(float), side[:, 164:].astype(float)
-            assert right[60:120, 40:120].mean() < 0.8 * left[60:120, 40:120].mean()  # the puddle is darker
+            # Before | now: each the seal's 120 × 100 box with a ring half its size around it (frame
+            # 140..380 × 110..310) drawn at 320 × 267, a 4 px gap between; the puddle's centre, frame
+            # (260, 235), is (160, 167) in each panel.
+            assert side.shape == (267, 644, 3)
+            left, right = side[:, :320].astype(float), side[:, 324:].astype(float)
+            assert right[160:175, 150:170].mean() < 0.8 * left[160:175, 150:170].mean()  # darker now
+            red = (side[..., 2] > 200) & (side[..., 1] < 60) & (side[..., 0] < 60)  # JPEG: near red
+            assert not red[:, :320].any() and red[:, 324:].sum() > 100  # the blob is outlined on now
     finally:
         server.stop()
 

@@ -79,11 +79,21 @@ def test_the_before_panel_of_a_leak_that_crept_in_shows_the_region_before_it() -
         raised += [(e.at_s, watcher.side_by_side(e.region, frame)) for e in watcher.feed(frame, at)]
     assert [at for at, _ in raised] == [320.0]  # the clock started at 200 s
     evidence = raised[0][1]
-    # The region is 120 x 100 px, drawn at 160 x 133 per panel with a 4 px gap; the spot's centre, frame
-    # (260, 235), is (80, 100) in the first panel and (244, 100) in the second.
+    # Each panel is the region with a ring half its size around it (frame 140..380 × 110..310, 240 × 200
+    # px) drawn at 320 × 267, a 4 px gap between; the spot's centre, frame (260, 235), is (160, 167) in
+    # the first panel and (484, 167) in the second.
+    assert evidence.shape == (267, 644, 3)
     clean = float(textured_view()[235, 260].mean())
-    assert abs(float(evidence[98:103, 78:83].mean()) - clean) < 8  # before: the floor as it was
-    assert float(evidence[98:103, 242:247].mean()) < 0.7 * clean  # now: the puddle darkens it by 45 %
+    assert abs(float(evidence[165:170, 158:163].mean()) - clean) < 8  # before: the floor as it was
+    assert float(evidence[165:170, 482:487].mean()) < 0.7 * clean  # now: the puddle darkens it by 45 %
+    red = np.all(evidence == (0, 0, 255), axis=2)
+    assert not red[:, :320].any() and red[:, 324:].sum() > 200  # the changed blob is outlined on now only
+    # ... about the puddle (radius 40 px, 53 px in the panel): its outline lies within 60 px of the centre.
+    ys, xs = np.nonzero(red[:, 324:])
+    assert np.hypot(xs - 160, ys - 167).max() < 60
+    amber = np.all(evidence == (0, 215, 255), axis=2)
+    # The region's box, frame x 200..320 at y 160..260, is panel x 80..240 at y 67..200, on both panels.
+    assert amber[67, 100:220].all() and amber[67, 424:544].all()
 
 
 def test_a_change_shorter_than_persist_s_and_a_passer_by_raise_nothing() -> None:
