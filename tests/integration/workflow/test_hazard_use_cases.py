@@ -4,14 +4,15 @@ payload), what a reopen resets, the refusals with their messages, and the clock-
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
 
 from tests.integration.workflow.conftest import ObsFactory
 from tests.support.audit_log import audit_after, last_audit_seq
+from tests.support.hazard_rows import events_of, evidence_of, stored_hazard
 from workflow.domain.clock import FakeClock
 from workflow.domain.errors import (
     ClockSkew,
@@ -22,7 +23,6 @@ from workflow.domain.errors import (
 )
 from workflow.domain.evidence import Verdict, VerificationOutcome
 from workflow.domain.roles import Actor, Role
-from workflow.persistence.orm import EvidenceRow, HazardEventRow, HazardRow
 from workflow.services import hazards as hz
 from workflow.services.context import WorkflowContext
 from workflow.services.views import HazardView
@@ -34,35 +34,10 @@ US = timedelta(microseconds=1)
 # A red hazard (likelihood 5 × severity 5): notify 15 min, respond 2 h, fix 24 h after discovery/reopen.
 RED = {"likelihood": 5, "severity": 5}
 
-Event = tuple[str, str | None, str, int | None, str, str, datetime, str | None]
-Evidence = tuple[int, str, str, str | None, str, datetime]  # seq, kind, keys JSON, payload, created_by, at
 
-
-def _events(ctx: WorkflowContext, hid: int) -> list[Event]:
-    with ctx.uow() as uow:
-        rows = uow.session.scalars(
-            select(HazardEventRow).where(HazardEventRow.hazard_id == hid).order_by(HazardEventRow.id)
-        )
-        return [
-            (r.action, r.from_state, r.to_state, r.actor_id, r.actor_name, r.actor_role, r.at, r.reason)
-            for r in rows
-        ]
-
-
-def _evidence(ctx: WorkflowContext, hid: int) -> list[Evidence]:
-    with ctx.uow() as uow:
-        rows = uow.session.scalars(
-            select(EvidenceRow).where(EvidenceRow.hazard_id == hid).order_by(EvidenceRow.seq)
-        )
-        return [(r.seq, r.kind, r.object_keys, r.payload, r.created_by, r.at) for r in rows]
-
-
-def _stored(ctx: WorkflowContext, hid: int) -> HazardRow:
-    with ctx.uow() as uow:
-        row = uow.session.get(HazardRow, hid)
-        assert row is not None
-        uow.session.expunge(row)
-        return row
+def _exactly(message: str) -> str:
+    """A ``match`` pattern for the whole message (``match`` alone searches: a mangled message passes)."""
+    return f"^{re.escape(message)}$"
 
 
 def _discovered(ctx: WorkflowContext, make_obs: ObsFactory) -> int:
@@ -131,7 +106,7 @@ def test_each_step_writes_its_event_and_its_audit_entry(
         view = step()
         now = T0 + n * M
         assert view.state.value == target
-        assert _events(ctx, hid)[-1] == (
+        assert events_of(ctx, hid)[-1] == (
             action,
             source,
             target,
@@ -142,8 +117,8 @@ def test_each_step_writes_its_event_and_its_audit_entry(
             reason,
         )
         assert audit_after(ctx, head) == [(now, who, f"hazard.{action}", "hazard", str(hid), payload)]
-        assert _stored(ctx, hid).updated_at == now
-    assert [e[0] for e in _events(ctx, hid)] == ["discover", "register", "dispatch", "start"]
+        assert stored_hazard(ctx, hid).updated_at == now
+    assert [e[0] for e in events_of(ctx, hid)] == ["discover", "register", "dispatch", "start"]
 
 
 def test_a_dispatch_without_an_assignee_records_no_reason(
@@ -152,7 +127,7 @@ def test_a_dispatch_without_an_assignee_records_no_reason(
     hid = _discovered(ctx, make_obs)
     hz.register(ctx, hid, actors["insp"])
     hz.dispatch(ctx, hid, actors["eng"])
-    assert _events(ctx, hid)[-1][7] is None
+    assert events_of(ctx, hid)[-1][7] is None
 
 
 def test_a_step_at_the_time_of_the_last_one_is_taken_and_one_microsecond_earlier_is_refused(
@@ -160,24 +135,49 @@ def test_a_step_at_the_time_of_the_last_one_is_taken_and_one_microsecond_earlier
 ) -> None:
     hid = _discovered(ctx, make_obs)  # updated_at = T0
     hz.register(ctx, hid, actors["insp"])  # at T0 exactly: not a skew
-    assert _stored(ctx, hid).state == "registered"
+    assert stored_hazard(ctx, hid).state == "registered"
     clock.set(T0 - US)
     head = last_audit_seq(ctx)
-    with pytest.raises(ClockSkew, match="precedes the hazard's last step"):
+    with pytest.raises(
+        ClockSkew,
+        match=_exactly(
+            "step at 2026-03-02T07:59:59.999999+00:00 precedes the hazard's last step"
+            " 2026-03-02T08:00:00+00:00"
+        ),
+    ):
         hz.dispatch(ctx, hid, actors["eng"])
-    assert (_stored(ctx, hid).state, len(_events(ctx, hid)), audit_after(ctx, head)) == ("registered", 2, [])
+    assert (stored_hazard(ctx, hid).state, len(events_of(ctx, hid)), audit_after(ctx, head)) == (
+        "registered",
+        2,
+        [],
+    )
 
 
-def test_a_stale_version_is_refused_and_the_current_one_is_taken(
+def test_every_step_refuses_a_stale_version_and_takes_the_current_one(
     ctx: WorkflowContext, actors: dict[str, Actor], make_obs: ObsFactory
 ) -> None:
+    u = actors
     hid = _discovered(ctx, make_obs)
-    version = _stored(ctx, hid).version
-    with pytest.raises(ConcurrencyConflict, match=f"hazard {hid} is at version {version}, not {version + 1}"):
-        hz.register(ctx, hid, actors["insp"], expected_version=version + 1)
-    assert _stored(ctx, hid).state == "discovered"
-    view = hz.register(ctx, hid, actors["insp"], expected_version=version)
-    assert view.version == version + 1
+    resolved = VerificationOutcome(Verdict.RESOLVED, 0.9, 40, 0.0)
+    steps: list[tuple[str, Callable[[int], HazardView]]] = [
+        ("registered", lambda v: hz.register(ctx, hid, u["insp"], expected_version=v)),
+        ("dispatched", lambda v: hz.dispatch(ctx, hid, u["eng"], "fixer", expected_version=v)),
+        ("in_rectification", lambda v: hz.start(ctx, hid, u["fixer"], expected_version=v)),
+        ("rectified", lambda v: hz.rectify(ctx, hid, u["fixer"], ["a.jpg"], resolved, expected_version=v)),
+        ("reviewed", lambda v: hz.review(ctx, hid, u["rev"], True, expected_version=v)),
+        ("closed", lambda v: hz.close(ctx, hid, u["rev"], expected_version=v)),
+        ("registered", lambda v: hz.reopen(ctx, hid, u["insp"], "back", expected_version=v)),
+    ]
+    for target, step in steps:
+        before = stored_hazard(ctx, hid)
+        stale = _exactly(
+            f"hazard {hid} is at version {before.version}, not {before.version - 1}; reload and retry"
+        )
+        with pytest.raises(ConcurrencyConflict, match=stale):
+            step(before.version - 1)
+        assert stored_hazard(ctx, hid).state == before.state  # nothing taken
+        view = step(before.version)
+        assert (view.state.value, view.version) == (target, before.version + 1)
 
 
 def test_rectify_appends_the_after_photos_and_the_verification_and_records_who(
@@ -188,7 +188,7 @@ def test_rectify_appends_the_after_photos_and_the_verification_and_records_who(
     hz.register(ctx, hid, u["insp"])
     hz.dispatch(ctx, hid, u["eng"])
     hz.start(ctx, hid, u["fixer"])
-    with pytest.raises(InvalidInput, match="at least one after photo"):
+    with pytest.raises(InvalidInput, match=_exactly("rectification needs at least one after photo")):
         hz.rectify(ctx, hid, u["fixer"], [], None)
     clock.advance(M)
     outcome = VerificationOutcome(Verdict.RESOLVED, 0.9, 40, 0.0)
@@ -197,13 +197,13 @@ def test_rectify_appends_the_after_photos_and_the_verification_and_records_who(
     )
     now = T0 + M
     assert (view.state.value, view.evidence_count) == ("rectified", 3)
-    assert _evidence(ctx, hid)[1:] == [
+    assert evidence_of(ctx, hid)[1:] == [
         (2, "after_photo", '["after/1.jpg", "after/2.jpg"]', None, "fixer", now),
         (3, "verification", '["v.jpg"]', outcome.to_json(), "fixer", now),
     ]
-    row = _stored(ctx, hid)
+    row = stored_hazard(ctx, hid)
     assert (row.rectified_by, row.rectified_at) == (u["fixer"].user_id, now)
-    assert _events(ctx, hid)[-1] == (
+    assert events_of(ctx, hid)[-1] == (
         "rectify",
         "in_rectification",
         "rectified",
@@ -225,7 +225,7 @@ def test_a_queued_verification_marks_the_after_photo_pending(
     hz.start(ctx, hid, u["fixer"])
     view = hz.rectify(ctx, hid, u["fixer"], ["after/1.jpg"], None, verification_queued=True)
     assert view.evidence_count == 2
-    assert _evidence(ctx, hid)[-1] == (
+    assert evidence_of(ctx, hid)[-1] == (
         2,
         "after_photo",
         '["after/1.jpg"]',
@@ -240,21 +240,25 @@ def test_review_refusals_name_their_reason(
 ) -> None:
     u = actors
     hid = _rectified(ctx, clock, u, make_obs, Verdict.RESOLVED)
-    with pytest.raises(Unauthorised, match="must not be the person who rectified"):
+    with pytest.raises(
+        Unauthorised, match=_exactly("the reviewer must not be the person who rectified the hazard")
+    ):
         hz.review(ctx, hid, Actor(u["fixer"].user_id, "fixer", Role.REVIEWER), approve=True)
-    with pytest.raises(Unauthorised, match="must not be the person who rectified"):
+    with pytest.raises(
+        Unauthorised, match=_exactly("the reviewer must not be the person who rectified the hazard")
+    ):
         hz.review(ctx, hid, Actor(None, "nobody", u["rev"].role), approve=True)  # no id: cannot tell
     with pytest.raises(Unauthorised):
         hz.review(ctx, hid, u["eng"], approve=True)  # engineers do not review
     for no_reason in (None, ""):
-        with pytest.raises(InvalidInput, match="a rejection needs a reason"):
+        with pytest.raises(InvalidInput, match=_exactly("a rejection needs a reason")):
             hz.review(ctx, hid, u["rev"], approve=False, reason=no_reason)
-    assert _stored(ctx, hid).state == "rectified"
+    assert stored_hazard(ctx, hid).state == "rectified"
     head = last_audit_seq(ctx)
     view = hz.review(ctx, hid, u["rev"], approve=False, reason="valve still drips")
     now = T0 + M
     assert view.state.value == "in_rectification"
-    assert _events(ctx, hid)[-1] == (
+    assert events_of(ctx, hid)[-1] == (
         "reject",
         "rectified",
         "in_rectification",
@@ -286,8 +290,8 @@ def test_closing_after_a_resolved_verification_needs_no_override(
     view = hz.close(ctx, hid, u["eng"])
     now = T0 + 2 * M
     assert (view.state.value, view.closed_at, view.evidence_count) == ("closed", now, 3)
-    assert _stored(ctx, hid).closed_at == now
-    assert _events(ctx, hid)[-1] == (
+    assert stored_hazard(ctx, hid).closed_at == now
+    assert events_of(ctx, hid)[-1] == (
         "close",
         "reviewed",
         "closed",
@@ -307,17 +311,21 @@ def test_closing_over_a_failed_verification_takes_a_reviewers_recorded_override(
     hz.review(ctx, hid, u["rev"], approve=True)
     clock.advance(M)
     for no_reason in (None, ""):
-        refusal = "latest verification says needs_reinspection; closing needs a reviewer's override reason"
+        refusal = _exactly(
+            "latest verification says needs_reinspection; closing needs a reviewer's override reason"
+        )
         with pytest.raises(EvidenceRuleViolation, match=refusal):
             hz.close(ctx, hid, u["rev"], no_reason)
-    with pytest.raises(Unauthorised, match="only a reviewer or admin may override"):
+    with pytest.raises(
+        Unauthorised, match=_exactly("only a reviewer or admin may override a failed verification")
+    ):
         hz.close(ctx, hid, u["eng"], "checked by hand")  # engineers may close, not override
-    assert (_stored(ctx, hid).state, len(_evidence(ctx, hid))) == ("reviewed", 3)
+    assert (stored_hazard(ctx, hid).state, len(evidence_of(ctx, hid))) == ("reviewed", 3)
     head = last_audit_seq(ctx)
     view = hz.close(ctx, hid, u["boss"], "checked by hand")
     now = T0 + 2 * M
     assert (view.state.value, view.evidence_count, view.closed_at) == ("closed", 4, now)
-    assert _evidence(ctx, hid)[-1] == (
+    assert evidence_of(ctx, hid)[-1] == (
         4,
         "override",
         "[]",
@@ -325,7 +333,7 @@ def test_closing_over_a_failed_verification_takes_a_reviewers_recorded_override(
         "boss",
         now,
     )
-    assert _events(ctx, hid)[-1] == (
+    assert events_of(ctx, hid)[-1] == (
         "close",
         "reviewed",
         "closed",
@@ -357,9 +365,11 @@ def test_the_rectifier_may_not_override_even_as_a_reviewer(
     hz.start(ctx, hid, u["boss"])
     hz.rectify(ctx, hid, u["boss"], ["a.jpg"], VerificationOutcome(Verdict.NOT_RESOLVED, 0.9, 40, 0.8))
     hz.review(ctx, hid, u["rev"], approve=True)
-    with pytest.raises(Unauthorised, match="must not be the person who rectified"):
+    with pytest.raises(
+        Unauthorised, match=_exactly("the reviewer must not be the person who rectified the hazard")
+    ):
         hz.close(ctx, hid, u["boss"], "looks fine to me")
-    assert _stored(ctx, hid).state == "reviewed"
+    assert stored_hazard(ctx, hid).state == "reviewed"
 
 
 def test_reopen_clears_the_fix_counts_it_and_restarts_the_deadlines(
@@ -367,7 +377,7 @@ def test_reopen_clears_the_fix_counts_it_and_restarts_the_deadlines(
 ) -> None:
     u = actors
     hid = _closed(ctx, clock, u, make_obs)
-    with pytest.raises(InvalidInput, match="reopening needs a reason"):
+    with pytest.raises(InvalidInput, match=_exactly("reopening needs a reason")):
         hz.reopen(ctx, hid, u["insp"], "")
     clock.advance(timedelta(hours=3))
     now = T0 + 2 * M + timedelta(hours=3)
@@ -375,14 +385,14 @@ def test_reopen_clears_the_fix_counts_it_and_restarts_the_deadlines(
     view = hz.reopen(ctx, hid, u["insp"], "drip is back")
     assert (view.state.value, view.reopen_count, view.closed_at) == ("registered", 1, None)
     assert (view.respond_by, view.fix_by) == (now + timedelta(hours=2), now + timedelta(hours=24))
-    row = _stored(ctx, hid)
+    row = stored_hazard(ctx, hid)
     assert (row.notify_by, row.rectified_at, row.rectified_by, row.closed_at) == (
         now + timedelta(minutes=15),
         None,
         None,
         None,
     )
-    assert _events(ctx, hid)[-1] == (
+    assert events_of(ctx, hid)[-1] == (
         "reopen",
         "closed",
         "registered",
@@ -419,7 +429,7 @@ def test_a_note_is_numbered_stored_with_its_photos_and_audited(
     assert hz.add_note(ctx, hid, actors["insp"], ["note/1.jpg"], "guard rail loose too") == 2
     assert hz.add_note(ctx, hid, actors["eng"], [], "seen") == 3
     now = T0 + M
-    assert _evidence(ctx, hid)[1:] == [
+    assert evidence_of(ctx, hid)[1:] == [
         (2, "note", '["note/1.jpg"]', '{"text":"guard rail loose too"}', "insp", now),
         (3, "note", "[]", '{"text":"seen"}', "eng", now),
     ]
@@ -427,5 +437,5 @@ def test_a_note_is_numbered_stored_with_its_photos_and_audited(
         (now, "insp", "hazard.note", "hazard", str(hid), '{"seq":2}'),
         (now, "eng", "hazard.note", "hazard", str(hid), '{"seq":3}'),
     ]
-    assert _stored(ctx, hid).evidence_count == 3
-    assert _stored(ctx, hid).state == "discovered"  # a note is not a step
+    assert stored_hazard(ctx, hid).evidence_count == 3
+    assert stored_hazard(ctx, hid).state == "discovered"  # a note is not a step
