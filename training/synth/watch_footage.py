@@ -112,15 +112,17 @@ def frames(s: Scenario) -> Iterator[Frame]:
         if s.leak is not None:
             mask = _leak_mask(s.leak, t, rw, rh, rng)
             patch = image[y1:y2, x1:x2]
-            before = patch.mean(axis=2)
+            before = np.clip(patch, 0, 255).mean(axis=2)
             m = mask[..., None]
             if s.leak.style is LeakStyle.PLUME:
                 patch[:] = patch * (1 - m * s.leak.strength) + 235.0 * m * s.leak.strength
             else:
                 patch[:] = patch * (1 - m * s.leak.strength)
             # Ground truth: the share of the region the leak visibly changes (≥ 14 levels), so a leak
-            # drawn on a surface where it cannot be seen is not counted as a miss before it shows.
-            area = float((np.abs(patch.mean(axis=2) - before) >= 14.0).mean())
+            # drawn on a surface where it cannot be seen is not counted as a miss before it shows; on
+            # the levels a camera can show (a haze over a surface lit past white changes nothing).
+            after = np.clip(patch, 0, 255).mean(axis=2)
+            area = float((np.abs(after - before) >= 14.0).mean())
         people: tuple[Box, ...] = ()
         if person_at <= t < person_at + person_s:  # someone stands in front of the region
             px1, py1 = x1 + rw // 4, max(0, y1 - rh // 2)
