@@ -330,9 +330,9 @@ def _write(uow: UnitOfWork, ctx: WorkflowContext, plan: _Plan, now: datetime, ro
             HazardEventRow(
                 hazard_id=hazard.id,
                 action="discover",
-                from_state=None,
+                from_state=None,  # pragma: no mutate (the column's default)
                 to_state=HazardState.DISCOVERED.value,
-                actor_id=None,
+                actor_id=None,  # pragma: no mutate (the column's default)
                 actor_name=reporter,
                 actor_role=SYSTEM.role.value,
                 at=now,

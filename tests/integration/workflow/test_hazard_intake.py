@@ -204,3 +204,58 @@ def test_the_repeat_window_counts_the_batchs_own_hazards_from_its_first_instant(
     assert [r.status for r in results] == [IngestStatus.CREATED] * 5
     # The window of the one at +20h starts at T0 exactly, and the one at T0 counts.
     assert [r.repeat_flagged for r in results] == [False, False, False, True, False]
+
+
+def test_repeats_count_per_equipment_and_per_area(
+    ctx: WorkflowContext, clock: FakeClock, make_obs: ObsFactory
+) -> None:
+    clock.set(T0 + 20 * H)
+    at_pumps = hz.ingest_observations(
+        _with(ctx, _WINDOW),
+        [
+            make_obs(1, T0, equipment_id="P-1"),
+            make_obs(2, T0 + 10 * H, equipment_id="P-2"),  # the same area, another pump
+            make_obs(3, T0 + 20 * H, equipment_id="P-1"),
+        ],
+    )
+    assert [r.repeat_flagged for r in at_pumps] == [False, False, False]  # P-1 twice in 20 h: no repeat
+    in_areas = hz.ingest_observations(
+        _with(ctx, _WINDOW),
+        [
+            make_obs(4, T0, zone="z2", source_id="cam2"),
+            make_obs(5, T0 + 10 * H, zone="z3", source_id="cam2"),  # another area
+            make_obs(6, T0 + 20 * H, zone="z2", source_id="cam2"),
+        ],
+    )
+    assert [r.repeat_flagged for r in in_areas] == [False, False, False]  # z2 twice in 20 h: no repeat
+
+
+def _closed_at_p7(ctx: WorkflowContext, clock: FakeClock, u: dict[str, Actor], make_obs: ObsFactory) -> int:
+    hid = hz.ingest_observation(ctx, make_obs(1, T0, equipment_id="P-7")).hazard_id
+    assert hid is not None
+    clock.set(T0 + H)
+    hz.register(ctx, hid, u["insp"])
+    hz.dispatch(ctx, hid, u["eng"])
+    hz.start(ctx, hid, u["fixer"])
+    hz.rectify(ctx, hid, u["fixer"], ["after.jpg"], VerificationOutcome(Verdict.RESOLVED, 0.9, 40, 0.0))
+    hz.review(ctx, hid, u["rev"], approve=True)
+    hz.close(ctx, hid, u["rev"])  # its last step at T0 + 1 h
+    return hid
+
+
+def test_a_refused_observation_of_a_batch_is_named_and_nothing_is_stored(
+    ctx: WorkflowContext, clock: FakeClock, actors: dict[str, Actor], make_obs: ObsFactory
+) -> None:
+    _closed_at_p7(ctx, clock, actors, make_obs)
+    clock.set(T0 + 30 * M)  # the server clock went back: reopening now would precede the close
+    step = "step at 2026-03-02T08:30:00+00:00 precedes the hazard's last step 2026-03-02T09:00:00+00:00"
+    reopening = make_obs(9, T0 + 30 * M, equipment_id="P-7", source_id="cam2")
+    with pytest.raises(ClockSkew, match=f"^{re.escape(step)}$"):
+        hz.ingest_observation(ctx, reopening)  # alone: the step's own message
+    batch = [make_obs(8, T0 + 30 * M, zone="z2", source_id="cam3"), reopening]
+    message = f"observation 'obs-9' (item 2 of 2): {step}; nothing from this batch was stored"
+    head = last_audit_seq(ctx)
+    with pytest.raises(ClockSkew, match=f"^{re.escape(message)}$"):
+        hz.ingest_observations(ctx, batch)
+    assert audit_after(ctx, head) == []
+    assert hz.ingest_observation(ctx, batch[0]).status is IngestStatus.CREATED  # obs-8 was not stored

@@ -439,3 +439,30 @@ def test_a_note_is_numbered_stored_with_its_photos_and_audited(
     ]
     assert stored_hazard(ctx, hid).evidence_count == 3
     assert stored_hazard(ctx, hid).state == "discovered"  # a note is not a step
+
+
+def test_only_the_verification_of_the_latest_after_photo_decides_the_close(
+    ctx: WorkflowContext, clock: FakeClock, actors: dict[str, Actor], make_obs: ObsFactory
+) -> None:
+    u = actors
+    hid = _rectified(ctx, clock, u, make_obs, Verdict.RESOLVED)  # round 1: resolved
+    hz.review(ctx, hid, u["rev"], approve=False, reason="wrong valve photographed")
+    hz.rectify(ctx, hid, u["fixer"], ["after/2.jpg"], None, verification_queued=True)  # round 2: queued
+    hz.review(ctx, hid, u["rev"], approve=True)
+    pending = "latest verification says pending; closing needs a reviewer's override reason"
+    with pytest.raises(EvidenceRuleViolation, match=_exactly(pending)):
+        hz.close(ctx, hid, u["rev"])  # round 1's "resolved" does not speak for round 2's photo
+
+
+def test_a_rectification_without_any_verification_closes_without_override(
+    ctx: WorkflowContext, clock: FakeClock, actors: dict[str, Actor], make_obs: ObsFactory
+) -> None:
+    u = actors
+    hid = _discovered(ctx, make_obs)
+    hz.register(ctx, hid, u["insp"])
+    hz.dispatch(ctx, hid, u["eng"])
+    hz.start(ctx, hid, u["fixer"])
+    hz.rectify(ctx, hid, u["fixer"], ["after/1.jpg"], None)  # no verification asked: nothing to say
+    hz.review(ctx, hid, u["rev"], approve=True)
+    view = hz.close(ctx, hid, u["rev"])
+    assert (view.state.value, view.evidence_count) == ("closed", 2)  # no override evidence
