@@ -31,6 +31,15 @@ _CLASSES: dict[str, tuple[str, str]] = {  # detector class names drawn on annota
     "stain": ("渍迹", "stain"),
     "corrosion": ("腐蚀", "corrosion"),
 }
+# What a watched region watches (the web UI's ``watchkind.*`` words) and its evidence panels' labels.
+_REGION_KINDS: dict[str, tuple[str, str]] = {
+    "flange": ("法兰", "flange"),
+    "valve": ("阀门", "valve"),
+    "pump_seal": ("泵密封", "pump seal"),
+    "pipe_run": ("管线", "pipe run"),
+    "floor": ("地面（积液）", "floor (puddles)"),
+}
+_PANELS = {"zh": ("变化前", "现在"), "en": ("before", "now")}
 _SENSOR_TIER = re.compile(r"^sensor\.tier(\d+)$")
 
 
@@ -44,6 +53,7 @@ def drawn_label(name: str, lang: str) -> str:
 def label_characters() -> str:
     """Every character the Chinese labels use (what the shipped font subset must hold)."""
     texts = [zh for zh, _ in _LABELS.values()] + [zh for zh, _ in _CLASSES.values()] + ["气体浓度报警（级）"]
+    texts += list(_PANELS["zh"])
     return "".join(sorted(set("".join(texts))))
 
 
@@ -56,3 +66,14 @@ def kind_label(kind: str, lang: str) -> str:
     if tier is not None:
         return f"气体浓度报警（{tier.group(1)}级）" if zh else f"Gas reading, tier {tier.group(1)}"
     return kind
+
+
+def region_kind_words(kind: str, lang: str) -> str:
+    """What a watched region of ``kind`` watches, in words (as the region editor names it)."""
+    zh, en = _REGION_KINDS.get(kind, (kind, kind))
+    return zh if lang == "zh" else en
+
+
+def evidence_panels(lang: str) -> tuple[str, str]:
+    """The labels of a watched region's evidence panels: before the change, and now."""
+    return _PANELS["zh" if lang == "zh" else "en"]

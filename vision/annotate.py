@@ -86,6 +86,18 @@ def _with_font(canvas: npt.NDArray[np.uint8], texts: list[_Text]) -> npt.NDArray
     return np.ascontiguousarray(np.asarray(picture)[:, :, ::-1], dtype=np.uint8)
 
 
+def text_plate(image: npt.NDArray[np.uint8], text: str, size: int = 16) -> npt.NDArray[np.uint8]:
+    """A copy of ``image`` with ``text`` in white on a dark plate at its top left (the shipped font, so
+    Chinese too)."""
+    picture = Image.fromarray(np.ascontiguousarray(image[:, :, ::-1]))
+    draw = ImageDraw.Draw(picture)
+    font = _font(size)
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    draw.rectangle((0, 0, right - left + 10, bottom - top + 8), fill=(32, 32, 32))
+    draw.text((5 - left, 4 - top), text, font=font, fill=(255, 255, 255))
+    return np.ascontiguousarray(np.asarray(picture)[:, :, ::-1], dtype=np.uint8)
+
+
 @lru_cache(maxsize=8)
 def _font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(LABEL_FONT), size)

@@ -36,6 +36,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from vision.annotate import text_plate
 from vision.detections import Box
 
 Image = npt.NDArray[np.uint8]
@@ -385,9 +386,10 @@ class RegionWatcher:
             self._global_ref = ref + s.adapt * (whole - ref)
         return events
 
-    def side_by_side(self, name: str, frame: Image) -> Image:
+    def side_by_side(self, name: str, frame: Image, labels: tuple[str, str] = ("before", "now")) -> Image:
         """Evidence for an event in region ``name``: the region and its surroundings as they were before
-        the change began and now, side by side, the region outlined on both and the changed blob on now."""
+        the change began and now, side by side (``labels`` on them), the region outlined on both and the
+        changed blob on now."""
         state = next(st for st in self._states if st.region.name == name)
         now = _crop(frame, state.crop)
         stored = state.before_view if state.before_view is not None else state.views.aged
@@ -399,11 +401,11 @@ class RegionWatcher:
             np.asarray(cv2.resize(p, size, interpolation=cv2.INTER_LINEAR), np.uint8) for p in (before, now)
         ]
         outline = _panel_points(state, state.region.corners(), scale)
-        for panel, label in zip(panels, ("before", "now"), strict=True):
+        for panel in panels:
             cv2.polylines(panel, [outline], True, _REGION_COLOUR, 2, cv2.LINE_AA)
-            _label(panel, label)
         if state.blob is not None:
             cv2.drawContours(panels[1], _blob_contours(state, state.blob, size), -1, _BLOB_COLOUR, 2)
+        panels = [text_plate(panel, label) for panel, label in zip(panels, labels, strict=True)]
         gap = np.full((size[1], 4, 3), 255, np.uint8)
         return np.hstack([panels[0], gap, panels[1]])
 
@@ -541,14 +543,6 @@ def _blob_contours(
 
 def _decoded(jpeg: bytes) -> Image:
     return np.asarray(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR), np.uint8)
-
-
-def _label(panel: Image, text: str) -> None:
-    """``text`` in white on a dark plate at the panel's top left, readable on any scene."""
-    font, scale = cv2.FONT_HERSHEY_SIMPLEX, 0.6
-    (w, h), base = cv2.getTextSize(text, font, scale, 1)
-    cv2.rectangle(panel, (0, 0), (w + 10, h + base + 8), (32, 32, 32), -1)
-    cv2.putText(panel, text, (5, h + 4), font, scale, (255, 255, 255), 1, cv2.LINE_AA)
 
 
 def _place(state: _RegionState, width: int, height: int) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from cameras.config import CameraConfig, WatchRegionConfig
 from cameras.snapshot import Snapshot
 from serving.bootstrap import Container
+from serving.kind_labels import evidence_panels, region_kind_words
 from serving.pipelines.camera_inspect import Inspection, announce
 from serving.pipelines.presence import observation_id
 from vision.detections import Box
@@ -43,13 +44,6 @@ _SEVERITY = {
     RegionKind.VALVE: 3,
     RegionKind.PIPE_RUN: 3,
     RegionKind.FLOOR: 2,
-}
-_KIND_WORDS = {
-    RegionKind.PUMP_SEAL: "pump seal",
-    RegionKind.FLANGE: "flange",
-    RegionKind.VALVE: "valve",
-    RegionKind.PIPE_RUN: "pipe run",
-    RegionKind.FLOOR: "floor under equipment",
 }
 # A change that held for minutes in a watched region: the observation is certain, its cause is not.
 _CONFIDENCE = 0.8
@@ -173,7 +167,9 @@ class WatchedRegions:
     ) -> None:
         assert watch.watcher is not None
         region = next(r for r in watch.regions if r.name == region_name)
-        side = encode_jpeg(watch.watcher.side_by_side(region_name, snapshot.frame))
+        language = self._c.settings.vision.label_language
+        panels = evidence_panels(language)
+        side = encode_jpeg(watch.watcher.side_by_side(region_name, snapshot.frame, panels))
         side_key = self._c.objects.put(side, content_type="image/jpeg").key
         at = snapshot.captured_at
         obs = Observation(
@@ -189,18 +185,24 @@ class WatchedRegions:
             equipment_id=region_name,  # the watched thing: a second leak there reopens its hazard
             likelihood=3,
             severity=_SEVERITY[region.kind],
-            description=(
-                f"suspected leak at {region_name} ({_KIND_WORDS[region.kind]}): a leak-like change held for"
-                f" {_duration(watch.watcher.settings.persist_s)} over {score:.0%} of the region"
-            ),
+            description=describe(region, watch.watcher.settings.persist_s, score, language),
         )
         result = self._c.intake.ingest([obs])[0]
         log.warning("camera %s region %s: suspected leak → %s", camera.id, region_name, result.status.value)
         announce(self._c, obs, result)
 
 
-def _duration(seconds: float) -> str:
-    return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
+def describe(region: WatchRegionConfig, persist_s: float, score: float, language: str) -> str:
+    """A suspected leak in words, in the plant's label language."""
+    kind = region_kind_words(region.kind.value, language)
+    if language == "zh":
+        held = f"{persist_s / 60:g} 分钟" if persist_s >= 60 else f"{persist_s:g} 秒"
+        return f"疑似泄漏：{region.name}（{kind}）出现类似泄漏的变化，已持续 {held}，占区域的 {score:.0%}"
+    held = f"{persist_s / 60:g} min" if persist_s >= 60 else f"{persist_s:g} s"
+    return (
+        f"suspected leak at {region.name} ({kind}): a leak-like change held for {held}"
+        f" over {score:.0%} of the region"
+    )
 
 
 def _configs(watch: StoredWatch) -> tuple[WatchRegionConfig, ...] | None:
