@@ -154,6 +154,7 @@ class _CalmViews:
 class _RegionState:
     region: WatchedRegion
     crop: tuple[int, int, int, int] = (0, 0, 0, 0)  # the region and its ring, frame pixels
+    scale: float = 1.0  # compare pixels per frame pixel
     inner: tuple[slice, slice] = (slice(0), slice(0))  # the region inside the crop, at the compare scale
     ring: npt.NDArray[np.bool_] | None = None  # the ring's pixels at the compare scale
     inside: npt.NDArray[np.bool_] | None = None  # the polygon's pixels inside ``inner``
@@ -243,8 +244,21 @@ def _affine(reference: Gray, current: Gray) -> tuple[float, float]:
     return gain, float(r10 - gain * c10)
 
 
-def _overlaps(a: Box, b: Box) -> bool:
-    return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
+def _occludes(state: _RegionState, person: Box) -> bool:
+    """Whether ``person`` stands over the region's polygon (not merely its bounding box: a worker who
+    always stands beside a slanted region must not keep it from being watched)."""
+    x1, y1, x2, y2 = state.region.box
+    left, top, right, bottom = max(x1, person[0]), max(y1, person[1]), min(x2, person[2]), min(y2, person[3])
+    if right <= left or bottom <= top:
+        return False
+    assert state.inside is not None
+    height, width = state.inside.shape
+
+    def span(low: float, high: float, origin: float, size: int) -> slice:  # frame pixels → compare pixels
+        start = min(int((low - origin) * state.scale), size - 1)
+        return slice(start, max(start + 1, min(size, round((high - origin) * state.scale))))
+
+    return bool(state.inside[span(top, bottom, y1, height), span(left, right, x1, width)].any())
 
 
 def _largest_component(mask: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
@@ -436,8 +450,7 @@ class RegionWatcher:
         self, state: _RegionState, frame: Image, luma: Image, at_s: float, people: Sequence[Box]
     ) -> WatchEvent | None:
         s = self.settings
-        region = state.region
-        if any(_overlaps(region.box, person) for person in people):
+        if any(_occludes(state, person) for person in people):
             return None  # occluded: says nothing either way, and must not enter the reference
         cx1, cy1, cx2, cy2 = state.crop
         crop = _gray(luma[cy1:cy2, cx1:cx2], _SIDE)
@@ -552,7 +565,7 @@ def _place(state: _RegionState, width: int, height: int) -> None:
     mx, my = (x2 - x1) // 2, (y2 - y1) // 2
     cx1, cy1, cx2, cy2 = max(0, x1 - mx), max(0, y1 - my), min(width, x2 + mx), min(height, y2 + my)
     state.crop = (cx1, cy1, cx2, cy2)
-    scale = _SIDE / max(cx2 - cx1, cy2 - cy1)
+    scale = state.scale = _SIDE / max(cx2 - cx1, cy2 - cy1)
     cw, ch = max(1, round((cx2 - cx1) * scale)), max(1, round((cy2 - cy1) * scale))
     ix1, iy1 = round((x1 - cx1) * scale), round((y1 - cy1) * scale)
     ix2, iy2 = max(ix1 + 1, round((x2 - cx1) * scale)), max(iy1 + 1, round((y2 - cy1) * scale))

@@ -262,6 +262,26 @@ def test_only_the_inside_of_a_polygon_is_watched() -> None:
     assert events((228, 238)) == [220.0]  # lower left: inside
 
 
+def test_a_person_beside_a_polygon_inside_its_box_does_not_silence_it() -> None:
+    # The triangle's box is 200..320 × 160..260; the triangle fills its lower-left half. Someone standing
+    # all day in the box's upper right corner (frame 290..330 × 150..200) is beside the triangle, not on it.
+    triangle = WatchedRegion.of_polygon("seal", [(200.0, 160.0), (200.0, 260.0), (320.0, 260.0)])
+    rng, view = np.random.default_rng(11), textured_view()
+
+    def events(person: tuple[float, float, float, float]) -> list[float]:
+        watcher = RegionWatcher([triangle])
+        found = []
+        for i in range(80):
+            at = 5.0 * i
+            frame = _frame(view, rng)
+            frame = with_puddle(frame, (228, 238), 24) if at >= 100 else frame
+            found += [e.at_s for e in watcher.feed(frame, at, (person,))]
+        return found
+
+    assert events((290.0, 150.0, 330.0, 200.0)) == [220.0]  # beside it: watched as if nobody were there
+    assert events((205.0, 200.0, 240.0, 255.0)) == []  # on it, all the time: nothing can be said
+
+
 def test_degenerate_polygons_are_refused() -> None:
     frame = textured_view().astype(np.uint8)
     flat = WatchedRegion.of_polygon("flat", [(100.0, 100.0), (200.0, 100.0), (300.0, 100.4), (100.0, 200.0)])
