@@ -16,9 +16,11 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
 pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
@@ -807,3 +809,56 @@ def test_watched_region_names_are_small_and_beside_their_region_on_a_wide_frame(
             assert errors == []
         finally:
             context.close()
+
+
+def _seed_suspected_leak(var: Path) -> int:
+    """A watched region's suspected leak straight into the service's database and object folder: a
+    snapshot and its before / now image (644 × 267, as the watcher draws them), then the hazard."""
+    from serving.objects.local import LocalObjectStore
+    from workflow.domain.observations import Observation, SourceKind
+    from workflow.persistence.engine import make_engine, make_session_factory
+    from workflow.services.context import WorkflowContext
+    from workflow.services.hazards import ingest_observation
+
+    store = LocalObjectStore(var / "objects")
+    snapshot = store.put(_jpeg(np.full((360, 480, 3), 120, np.uint8)), content_type="image/jpeg").key
+    side = store.put(_jpeg(np.full((267, 644, 3), 60, np.uint8)), content_type="image/jpeg").key
+    engine = make_engine(f"sqlite:///{var / 'hazardeye.db'}")
+    obs = Observation(
+        observation_id="watch-e2e-1", kind="leak.suspected", confidence=0.8, zone="pump-house",
+        source_kind=SourceKind.CAMERA, source_id="cam-p",
+        observed_at=datetime.now(UTC) - timedelta(seconds=5),
+        evidence_keys=(snapshot, side), equipment_id="P-7 seal", likelihood=3, severity=4,
+        description="疑似泄漏：P-7 seal（泵密封）出现类似泄漏的变化，已持续 2 分钟，占区域的 23%",
+    )  # fmt: skip
+    result = ingest_observation(WorkflowContext(make_session_factory(engine)), obs)
+    engine.dispose()
+    assert result.hazard_id is not None
+    return result.hazard_id
+
+
+def _jpeg(image: np.ndarray) -> bytes:
+    ok, encoded = cv2.imencode(".jpg", image)
+    assert ok
+    return encoded.tobytes()
+
+
+def test_a_suspected_leak_shows_its_before_and_now_image_first_at_phone_size(
+    browser: Browser, tmp_path: Path
+) -> None:
+    with running_service(tmp_path) as svc:
+        hazard_id = _seed_suspected_leak(tmp_path / "var")
+        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+        page = context.new_page()
+        sign_in(page, svc, "safety_engineer", f"#/hazards/{hazard_id}")
+        figure = page.locator("#watched-change")
+        expect(figure).to_be_visible()
+        expect(page.locator("section.card", has=figure).locator("h2")).to_have_text("监视区域：变化前与现在")
+        image = figure.locator("img")
+        expect(image).to_have_js_property("naturalWidth", 644)  # the before / now image, not the snapshot
+        shown, before_after = image.bounding_box(), page.locator("#before-after").bounding_box()
+        assert shown is not None and before_after is not None
+        assert shown["width"] >= 300  # the card's width on a phone, not a thumbnail
+        assert shown["y"] < before_after["y"]  # above the raw snapshot's before/after card
+        assert "zoomable" in (image.get_attribute("class") or "")
+        context.close()

@@ -42,6 +42,7 @@ function show(root, detail, ctx, reload) {
         hz.repeat_flag ? h("span.badge.repeat", {}, t("hazard.repeat")) : null)),
     facts(hz),
     actions(hz, evidence, ctx, reload),
+    hz.kind === "leak.suspected" ? watchedChange(evidence) : null,
     beforeAfter(evidence),
     h("section.card", h("h2", {}, t("hazard.timeline")), timeline(evidence)),
     h("section.card", h("h2", {}, t("hazard.history")), history(events)),
@@ -76,6 +77,23 @@ function currentVerdict(evidence) {
   const v = [...evidence].reverse().find((e) => e.kind === "verification");
   if (!v || (after && v.seq < after.seq)) return null;
   return parsePayload(v)?.verdict ?? null;
+}
+
+/** A watched region's suspected leak: its own before / now image (the snapshot's second object), full width
+ * above everything else, since the raw snapshot alone rarely shows a puddle at phone size. */
+function watchedChange(evidence) {
+  const first = evidence.find((e) => e.kind === "snapshot" && e.object_keys?.length > 1);
+  if (!first) return null;
+  const caption = t("hazard.watched_change");
+  const img = zoomable(asyncImg(() => objectUrl(first.object_keys.at(-1)), caption));
+  return h("section.card", h("h2", {}, caption), h("figure.pane.wide", { id: "watched-change" }, img));
+}
+
+/** An image that opens at full size when tapped (its blob URL, in a new tab). */
+function zoomable(img) {
+  img.classList.add("zoomable");
+  img.addEventListener("click", () => { if (img.src) window.open(img.src, "_blank", "noopener"); });
+  return img;
 }
 
 function beforeAfter(evidence) {
@@ -121,8 +139,8 @@ function timeline(evidence) {
       h("div.row", h("strong", {}, tEnum("ev", ev.kind)), h("span.muted", {},
         `${fmtTime(ev.at)} · ${ev.by ?? ev.created_by ?? ""}`)),
       ev.kind === "verification" && payload ? verdictLine(payload) : payloadView(payload),
-      ev.object_keys?.length ? h("div.thumbs", ev.object_keys.map((key) => asyncImg(() => objectUrl(key),
-        tEnum("ev", ev.kind)))) : null);
+      ev.object_keys?.length ? h("div.thumbs", ev.object_keys.map((key) => zoomable(asyncImg(() => objectUrl(key),
+        tEnum("ev", ev.kind))))) : null);
   }));
 }
 
