@@ -177,7 +177,8 @@ def find_upload(
         if idempotency_key:
             link = uow.session.get(PhotoUploadKeyRow, scoped_key(uploader, idempotency_key))
             linked = uow.session.get(PhotoRow, link.photo_id) if link is not None else None
-            if link is not None and linked is not None:
+            # A key's photo is never deleted, so ``linked`` is None only with ``link``: and/or are one.
+            if link is not None and linked is not None:  # pragma: no mutate
                 return PriorUpload(PhotoView.of(linked), link.upload_sha256)
         row = uow.session.scalars(
             select(PhotoRow).where(PhotoRow.upload_sha256 == upload_sha256).limit(1)
