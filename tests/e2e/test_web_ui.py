@@ -318,6 +318,8 @@ def test_language_switch_shows_chinese_labels(page: Page, service: Service) -> N
     expect(page.locator("[data-nav=permits]")).to_have_text("作业许可")
     expect(page.locator("h1")).to_have_text("隐患台账")
     expect(page.locator("#who")).to_contain_text("检查员")
+    # A label and its value are joined by the full-width colon in Chinese ("状态：全部", not "状态: 全部").
+    expect(page.locator("select[name=state] option").first).to_have_text("状态：全部")
     # The choice survives a reload (localStorage) and switches back.
     page.reload()
     expect(page.locator("[data-nav=upload]")).to_have_text("隐患排查")

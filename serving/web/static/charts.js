@@ -1,4 +1,6 @@
 // Small inline-SVG charts drawn by hand: grouped bars and lines over days (no chart library).
+import { labelled } from "./i18n.js";
+
 const NS = "http://www.w3.org/2000/svg";
 // Narrow screens get a narrower drawing so labels keep a readable size when scaled to the card.
 const W = window.innerWidth < 600 ? 360 : 640;
@@ -67,7 +69,7 @@ export function barChart(title, labels, series) {
       const hgt = (plotH * v) / max;
       const x = PAD.l + slot * i + slot * 0.1 + barW * si;
       const rect = el("rect", { x, y: PAD.t + plotH - hgt, width: Math.max(barW - 1, 1), height: hgt, class: s.cls });
-      rect.append(el("title", {}, `${labels[i]} ${s.label}: ${v}`));
+      rect.append(el("title", {}, labelled(`${labels[i]} ${s.label}`, v)));
       svg.append(rect);
     });
   });
@@ -88,7 +90,7 @@ export function lineChart(title, labels, series, { max = null, fmt = (v) => Stri
       const y = PAD.t + plotH - (plotH * v) / top;
       d += `${d.endsWith(" ") || d === "" ? "M" : "L"}${x.toFixed(1)},${y.toFixed(1)}`;
       const dot = el("circle", { cx: x, cy: y, r: 3, class: s.cls });
-      dot.append(el("title", {}, `${labels[i]} ${s.label}: ${fmt(v)}`));
+      dot.append(el("title", {}, labelled(`${labels[i]} ${s.label}`, fmt(v))));
       svg.append(dot);
     });
     svg.prepend(el("path", { d: d.trim(), class: `line ${s.cls}`, fill: "none" }));

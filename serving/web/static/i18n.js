@@ -694,6 +694,11 @@ export function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
 }
 
+/** ``label`` followed by its ``value``: the full-width colon in Chinese ("区域：A"), ": " otherwise ("Zone: A"). */
+export function labelled(label, value) {
+  return `${label}${current.startsWith("zh") ? "：" : ": "}${value}`;
+}
+
 /** Translate an enum value under ``prefix``; unknown values are shown as they are. */
 export function tEnum(prefix, value) {
   if (value === null || value === undefined) return "";

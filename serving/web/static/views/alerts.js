@@ -2,7 +2,7 @@
 // poll of GET /alerts every 5 s as the fallback and the source of truth for acknowledgements.
 import { api, getKey } from "../api.js";
 import { clear, h } from "../dom.js";
-import { alertMessageText, cameraCause, fmtTime, lang, t, tEnum } from "../i18n.js";
+import { alertMessageText, cameraCause, fmtTime, labelled, lang, t, tEnum } from "../i18n.js";
 import { errorBlock, errorText } from "./common.js";
 
 // The server's message is English detail; the line a person reads is worded here from the alert's fields.
@@ -51,7 +51,7 @@ export function render(root) {
         h("span.muted.small", {}, fmtTime(a.at ?? a.created_at))),
       h("div.alert-text", {}, alertText(a)),
       a.message && lang() !== "en" ? h("details.muted.small", h("summary", {}, t("alerts.details")), a.message) : null,
-      a.zone ? h("div.muted.small", {}, `${t("common.zone")}: ${a.zone}`) : null,
+      a.zone ? h("div.muted.small", {}, labelled(t("common.zone"), a.zone)) : null,
       a.hazard_id ? h("a", { href: `#/hazards/${a.hazard_id}` }, `#${a.hazard_id}`) : null,
       isAcked(a) ? h("span.muted.small", {}, t("alerts.acked"))
         : h("button", { type: "button", "data-action": "ack", onclick: async (e) => {

@@ -1,7 +1,7 @@
 // Hazards board (隐患台账): filters by state/level/area, overdue first, level colours, paging, CSV export.
 import { api, download } from "../api.js";
 import { clear, h } from "../dom.js";
-import { fmtTime, lang, t, tEnum } from "../i18n.js";
+import { fmtTime, labelled, lang, t, tEnum } from "../i18n.js";
 import { LEVELS, STATES, errorBlock, hasRole, levelBadge, loadGate, select, stateBadge } from "./common.js";
 import { manualForm } from "./manual.js";
 
@@ -13,9 +13,9 @@ export function render(root, _params, ctx) {
   const list = h("div.hazard-list", { id: "hazard-list" });
   const pager = h("div.pager");
   const stateSel = select("state", STATES.map((s) => [s, tEnum("state", s)]), filters.state,
-    { allLabel: `${t("common.state")}: ${t("common.all")}` });
+    { allLabel: labelled(t("common.state"), t("common.all")) });
   const levelSel = select("level", LEVELS.map((l) => [l, tEnum("level", l)]), filters.level,
-    { allLabel: `${t("common.level")}: ${t("common.all")}` });
+    { allLabel: labelled(t("common.level"), t("common.all")) });
   const areaIn = h("input", { name: "area", placeholder: t("board.area_ph"), value: filters.area });
   const overdueIn = h("input", { type: "checkbox", name: "overdue", checked: filters.overdue });
   const form = h("form.filters", {
@@ -103,13 +103,13 @@ function card(hz) {
     hz.overdue ? h("span.badge.overdue", {}, t("hazard.overdue")) : null,
     hz.repeat_flag ? h("span.badge.repeat", {}, t("hazard.repeat")) : null),
   h("div.row.muted",
-    h("span", {}, `${t("common.zone")}: ${hz.zone}`),
-    hz.area ? h("span", {}, `${t("common.area")}: ${hz.area}`) : null,
-    hz.equipment_id ? h("span", {}, `${t("common.equipment")}: ${hz.equipment_id}`) : null),
+    h("span", {}, labelled(t("common.zone"), hz.zone)),
+    hz.area ? h("span", {}, labelled(t("common.area"), hz.area)) : null,
+    hz.equipment_id ? h("span", {}, labelled(t("common.equipment"), hz.equipment_id)) : null),
   hz.description ? h("div.desc", {}, hz.description) : null,
   h("div.row.muted.small",
-    h("span", {}, `${t("hazard.discovered")}: ${fmtTime(hz.discovered_at ?? hz.created_at)}`),
-    hz.state !== "closed" && hz.fix_by ? h("span", {}, `${t("hazard.fix_by")}: ${fmtTime(hz.fix_by)}`) : null,
+    h("span", {}, labelled(t("hazard.discovered"), fmtTime(hz.discovered_at ?? hz.created_at))),
+    hz.state !== "closed" && hz.fix_by ? h("span", {}, labelled(t("hazard.fix_by"), fmtTime(hz.fix_by))) : null,
     h("span", {}, t("hazard.evidence_n", { n: hz.evidence_count ?? 0 }))));
 }
 

@@ -2,7 +2,7 @@
 // each camera's watched regions open in an editor in place of the grid.
 import { api, freshBlobUrl } from "../api.js";
 import { clear, h } from "../dom.js";
-import { cameraCause, fmtTime, t, tEnum } from "../i18n.js";
+import { cameraCause, fmtTime, labelled, t, tEnum } from "../i18n.js";
 import { errorBlock, findingLabel, loadGate } from "./common.js";
 import { watchEditor } from "./watch_editor.js";
 
@@ -67,13 +67,13 @@ export function render(root, _params, ctx) {
       pic,
       h("div.row", h("strong", {}, cam.name || cam.id),
         h(`span.badge.cam-${cam.state}`, {}, tEnum("cam", cam.state))),
-      h("div.muted.small", {}, `${t("common.zone")}: ${cam.zone ?? "—"} · ${t("cameras.last_frame")}: ${fmtTime(cam.last_frame_at)}`),
+      h("div.muted.small", {}, `${labelled(t("common.zone"), cam.zone ?? "—")} · ${labelled(t("cameras.last_frame"), fmtTime(cam.last_frame_at))}`),
       // The cause worded as on the alerts page, in either language; the stream library's detail (URL,
       // errno) only in the tooltip, as an attribute (never markup).
       cam.last_error ? h("div.small.warn.cam-error", { title: cam.last_error },
         cameraCause(cam.last_error) ?? t("camcause.other")) : null,
-      findings.length ? h("div.small", {}, `${t("cameras.findings")}: ${findings
-        .map((f) => findingLabel(f.kind ?? f)).join(", ")}`) : null,
+      findings.length ? h("div.small", {}, labelled(t("cameras.findings"), findings
+        .map((f) => findingLabel(f.kind ?? f)).join(", "))) : null,
       h("div.toolbar", h("button.secondary", { type: "button", "data-action": "watch",
         onclick: () => openEditor(cam) }, t("watch.button"))));
   }

@@ -1,7 +1,7 @@
 // Bits shared by the views: enum lists, level/state badges, error display, role checks.
 import { ApiError } from "../api.js";
 import { h } from "../dom.js";
-import { t, tEnum } from "../i18n.js";
+import { labelled, t, tEnum } from "../i18n.js";
 
 export const STATES = ["discovered", "registered", "dispatched", "in_rectification", "rectified", "reviewed",
   "closed"];
@@ -38,9 +38,9 @@ export function errorText(err) {
   if (err instanceof ApiError) {
     if (err.status === 403) return `${t("common.forbidden")} (${err.message})`;
     if (err.status === 404 && err.code === "http_404") return t("common.unavailable");
-    return `${t("common.error")} ${err.status}: ${err.message}`;
+    return labelled(`${t("common.error")} ${err.status}`, err.message);
   }
-  return `${t("common.error")}: ${err && err.message ? err.message : err}`;
+  return labelled(t("common.error"), err && err.message ? err.message : err);
 }
 
 export function errorBlock(err, retry) {

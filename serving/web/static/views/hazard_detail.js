@@ -2,7 +2,7 @@
 // transition buttons that the hazard's state and the user's role allow.
 import { api, objectUrl } from "../api.js";
 import { asyncImg, clear, field, h, messageBox } from "../dom.js";
-import { fmtPct, fmtTime, reasonText, t, tEnum } from "../i18n.js";
+import { fmtPct, fmtTime, labelled, reasonText, t, tEnum } from "../i18n.js";
 import { errorBlock, errorText, hasRole, levelBadge, loadGate, stateBadge } from "./common.js";
 import { kindLabel } from "./board.js";
 
@@ -147,11 +147,12 @@ function timeline(evidence) {
 function payloadView(payload) {
   if (!payload) return null;
   if (payload.text) return h("p", {}, payload.text);
-  if (payload.override_reason) return h("p", {}, `${t("hazard.override_reason")}: ${payload.override_reason}`);
+  if (payload.override_reason) return h("p", {}, labelled(t("hazard.override_reason"), payload.override_reason));
   // Words, not raw fields: the boxes are drawn on the evidence image, so their coordinates are left out.
   const parts = Object.entries(payload).filter(([k, v]) => v !== null && v !== "" && k !== "box" && k !== "boxes")
-    .map(([k, v]) => `${t(`payload.${k}`) === `payload.${k}` ? k : t(`payload.${k}`)}: ${fmtPayloadValue(k, v)}`)
-    .filter((x) => !x.endsWith(": "));
+    .map(([k, v]) => [t(`payload.${k}`) === `payload.${k}` ? k : t(`payload.${k}`), fmtPayloadValue(k, v)])
+    .filter(([, text]) => text !== "")
+    .map(([label, text]) => labelled(label, text));
   if (Array.isArray(payload.findings)) {
     parts.push(payload.findings.map((f) => `${kindLabel(f.kind)} ${fmtPct(f.confidence)}`).join(", "));
   }

@@ -2,7 +2,7 @@
 // and the audit chain check.
 import { api } from "../api.js";
 import { clear, h, messageBox } from "../dom.js";
-import { t } from "../i18n.js";
+import { labelled, t } from "../i18n.js";
 import { errorBlock, errorText, hasRole, loadGate } from "./common.js";
 
 export function render(root, _params, ctx) {
@@ -18,7 +18,7 @@ export function render(root, _params, ctx) {
   tools.append(h("button", { type: "button", onclick: async () => {
     try {
       const r = await api("/audit/verify");
-      msg.show(`${t("models.audit")}: ${r.ok ? "OK" : "✗"} · ${r.checked} ${r.message ?? ""}`, r.ok ? "ok" : "error");
+      msg.show(labelled(t("models.audit"), `${r.ok ? "OK" : "✗"} · ${r.checked} ${r.message ?? ""}`), r.ok ? "ok" : "error");
     } catch (err) { msg.show(errorText(err), "error"); }
   } }, t("models.audit_verify")));
   root.append(h("div.page-head", h("h1", {}, t("models.title")), tools), msg, list);
@@ -66,7 +66,7 @@ function metricsView(mx) {
   const per = Object.entries(mx.per_class || {});
   const cols = per.length ? Object.keys(per[0][1]) : [];
   return h("div",
-    h("h3", {}, `${t("models.metrics")}: mAP50 ${fmtValue(mx.map50)} · mAP50-95 ${fmtValue(mx.map50_95)}`),
+    h("h3", {}, labelled(t("models.metrics"), `mAP50 ${fmtValue(mx.map50)} · mAP50-95 ${fmtValue(mx.map50_95)}`)),
     h("p.muted.small", {}, [mx.dataset, mx.split, mx.images != null ? `${mx.images} img` : null]
       .filter(Boolean).join(" · ")),
     per.length ? h("div.table-wrap", h("table.metrics",

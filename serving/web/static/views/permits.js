@@ -1,7 +1,7 @@
 // Permits to work (作业许可): list with filters, request form, two-person approval, suspension.
 import { api } from "../api.js";
 import { clear, field, h, messageBox } from "../dom.js";
-import { fmtTime, t, tEnum } from "../i18n.js";
+import { fmtTime, labelled, t, tEnum } from "../i18n.js";
 import { PERMIT_TYPES, errorBlock, errorText, hasRole, loadGate, select } from "./common.js";
 
 function localInput(date) {
@@ -14,7 +14,7 @@ export function render(root, _params, ctx) {
   const msg = messageBox();
   const zoneFilter = h("input", { name: "zone", placeholder: t("common.zone") });
   const stateFilter = select("state", ["pending", "active", "suspended"].map((s) => [s, tEnum("pstatus", s)]), "",
-    { allLabel: `${t("common.state")}: ${t("common.all")}` });
+    { allLabel: labelled(t("common.state"), t("common.all")) });
   const filters = h("form.filters", { onsubmit: (e) => { e.preventDefault(); load(); } },
     zoneFilter, stateFilter, h("button", { type: "submit" }, t("board.filter")));
   stateFilter.addEventListener("change", () => load());
@@ -108,13 +108,13 @@ export function render(root, _params, ctx) {
     return h("article.card.permit", { "data-permit": id, "data-status": status },
       h("div.row", h("strong", {}, `#${id} ${tEnum("permit", type)}`),
         h(`span.badge.ps-${status}`, {}, tEnum("pstatus", status))),
-      h("div.muted.small", {}, `${t("common.zone")}: ${p.zone} · ${fmtTime(p.valid_from)} – ${fmtTime(p.valid_to)}`),
+      h("div.muted.small", {}, `${labelled(t("common.zone"), p.zone)} · ${fmtTime(p.valid_from)} – ${fmtTime(p.valid_to)}`),
       h("div.muted.small", {}, [
-        approvals !== undefined ? `${t("permits.approvals")}: ${approvals}` : "",
-        ` · ${t("permits.people")}: ${p.min_people}–${p.max_people ?? "∞"}`,
+        approvals !== undefined ? labelled(t("permits.approvals"), approvals) : "",
+        ` · ${labelled(t("permits.people"), `${p.min_people}–${p.max_people ?? "∞"}`)}`,
         p.watcher_required ? ` · ${t("permits.watcher")}` : "",
         p.description ? ` · ${p.description}` : "",
-        p.suspend_reason ? ` · ${t("common.reason")}: ${p.suspend_reason}` : ""].join("")),
+        p.suspend_reason ? ` · ${labelled(t("common.reason"), p.suspend_reason)}` : ""].join("")),
       buttons.length ? h("div.inline", buttons) : null);
   }
 

@@ -2,7 +2,7 @@
 // record feeds the training export. Boxes are drawn as an SVG overlay in the photo's pixel space.
 import { api, objectUrl } from "../api.js";
 import { clear, field, h, messageBox } from "../dom.js";
-import { fmtPct, fmtTime, t } from "../i18n.js";
+import { fmtPct, fmtTime, labelled, t } from "../i18n.js";
 import { errorBlock, errorText, loadGate } from "./common.js";
 
 const NS = "http://www.w3.org/2000/svg";
@@ -67,7 +67,7 @@ function reviewCard(item, reload) {
   const msg = messageBox();
   drawBoxes();
   return h("article.card.review", { "data-photo-id": item.photo_id },
-    h("div.row", h("strong", {}, `${t("common.zone")}: ${item.zone}`),
+    h("div.row", h("strong", {}, labelled(t("common.zone"), item.zone)),
       h("span.muted.small", {}, `${fmtTime(item.received_at)} · ${item.models.join(", ")}`)),
     h("div.overlay", img, svg),
     boxList,

@@ -2,7 +2,7 @@
 // with the same Idempotency-Key, then shows findings and the hazards they created.
 import { api, newIdempotencyKey, objectUrl, uploadWithRetry } from "../api.js";
 import { asyncImg, clear, field, h, messageBox } from "../dom.js";
-import { fmtPct, t, tEnum } from "../i18n.js";
+import { fmtPct, labelled, t, tEnum } from "../i18n.js";
 import { errorText, findingLabel, levelBadge } from "./common.js";
 
 const ZONE_KEY = "hazardeye.zone"; // inspectors walk one zone for a while: remember it
@@ -111,7 +111,7 @@ function showResult(box, res) {
     res.error ? h("div.msg.error", {}, res.error) : null,
     h("div.photo-wrap", asyncImg(() => objectUrl(res.annotated_key || res.original_key), "")),
     h("p.muted.small", {}, [t("upload.detections", { n: (res.detections || []).length }),
-      res.models?.length ? ` · ${t("upload.models")}: ${res.models.join(", ")}` : "",
+      res.models?.length ? ` · ${labelled(t("upload.models"), res.models.join(", "))}` : "",
       res.gps ? ` · GPS ${res.gps.lat.toFixed(5)}, ${res.gps.lon.toFixed(5)}` : ""].join("")),
     h("h3", {}, t("upload.findings")),
     findings.length
