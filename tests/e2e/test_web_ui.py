@@ -601,7 +601,7 @@ def test_watched_regions_are_drawn_on_the_snapshot_at_phone_size_in_chinese(
                 )
                 pg.locator("[data-camera=pumps]").get_by_role("button", name="监视区域").click()
                 expect(pg.locator("#watch-editor h2")).to_have_text("监视区域 · 泵房 Pump house")
-                expect(pg.locator("#watch-source")).to_have_text("当前使用：摄像头配置文件中的区域。")
+                expect(pg.locator("#watch-source")).to_have_text("该摄像头尚未设置监视区域。")
                 expect(pg.locator("#watch-unsaved")).to_be_hidden()  # nothing changed yet
                 pg.wait_for_function(
                     "() => { const i = document.querySelector('#watch-stage img');"

@@ -179,9 +179,11 @@ export function watchEditor(cam, me, onClose) {
       name: r.name, kind: r.kind, points: r.points.map(([x, y]) => [x, y]) }));
     state.saved = JSON.stringify(state.regions);
     if (!state.size && watch.frame) state.size = { w: watch.frame.width, h: watch.frame.height };
-    source.textContent = watch.source === "api"
-      ? t("watch.source_api", { by: watch.updated_by ?? "—", at: fmtTime(watch.updated_at) })
-      : t("watch.source_file");
+    if (watch.source === "api") {
+      source.textContent = t("watch.source_api", { by: watch.updated_by ?? "—", at: fmtTime(watch.updated_at) });
+    } else {  // the camera file's regions, or none at all: say which
+      source.textContent = t(watch.regions.length ? "watch.source_file" : "watch.source_none");
+    }
     source.dataset.source = watch.source;
     redraw();
   }
