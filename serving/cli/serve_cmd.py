@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import typer
+
+# The service's own loggers; the rest (libraries) keep Python's default of warnings and worse.
+_SERVICE_LOGGERS = ("serving", "cameras", "workflow", "vision")
+
+
+def log_service_events(level: str) -> None:
+    """Send the service's own log lines at ``level`` and above to stderr, with time and origin: without a
+    handler Python shows warnings only, and news such as a camera coming back (info) went unlogged."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for name in _SERVICE_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(level.upper())
+        logger.addHandler(handler)
+        logger.propagate = False  # once is enough, whatever handlers a library gives the root logger
 
 
 def serve(
@@ -13,6 +29,7 @@ def serve(
     env_file: Path | None = typer.Option(
         None, "--env-file", help="Read HAZARDEYE_* settings from this file."
     ),
+    log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error."),
 ) -> None:
     """Run the HTTP API with uvicorn on the configured address."""
     import uvicorn
@@ -25,6 +42,10 @@ def serve(
     from serving.settings import load_settings
     from serving.tasks.handlers import register_handlers
 
+    if log_level.lower() not in ("debug", "info", "warning", "error"):
+        typer.echo(f"error: --log-level must be debug, info, warning or error, not {log_level!r}", err=True)
+        raise typer.Exit(2)
+    log_service_events(log_level)
     settings = load_settings(env_file)
     if is_embedded_database(settings.database):
         upgrade(settings.database)  # production runs `hazardeye db upgrade` as its own deploy step
@@ -47,7 +68,10 @@ def serve(
         app.state.camera_board = background.board  # read by the /cameras routes
         try:
             uvicorn.run(
-                app, host=host or settings.http.host, port=port or settings.http.port, log_level="info"
+                app,
+                host=host or settings.http.host,
+                port=port or settings.http.port,
+                log_level=log_level.lower(),
             )
         finally:
             background.stop()
