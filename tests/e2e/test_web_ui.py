@@ -863,4 +863,8 @@ def test_a_suspected_leak_shows_its_before_and_now_image_first_at_phone_size(
         assert shown["width"] >= 300  # the card's width on a phone, not a thumbnail
         assert shown["y"] < before_after["y"]  # above the raw snapshot's before/after card
         assert "zoomable" in (image.get_attribute("class") or "")
+        # Its evidence line gives the description, not the watcher's fixed "confidence" of 80 %.
+        line = page.locator("ol.timeline li[data-kind=snapshot] p")
+        expect(line).to_contain_text("描述：疑似泄漏：P-7 seal")
+        expect(line).not_to_contain_text("置信度")
         context.close()

@@ -44,7 +44,7 @@ function show(root, detail, ctx, reload) {
     actions(hz, evidence, ctx, reload),
     hz.kind === "leak.suspected" ? watchedChange(evidence) : null,
     beforeAfter(evidence),
-    h("section.card", h("h2", {}, t("hazard.timeline")), timeline(evidence)),
+    h("section.card", h("h2", {}, t("hazard.timeline")), timeline(evidence, hz.kind)),
     h("section.card", h("h2", {}, t("hazard.history")), history(events)),
   );
 }
@@ -131,25 +131,30 @@ function verdictLine(v) {
     v.reasons?.length ? h("ul.reasons.muted.small", v.reasons.map((r) => h("li", {}, reasonText(r)))) : null);
 }
 
-function timeline(evidence) {
+// A watched region's change is certain and its cause is not: its fixed "confidence" would read as a score.
+const NO_CONFIDENCE = new Set(["leak.suspected"]);
+
+function timeline(evidence, kind) {
   if (!evidence.length) return h("p.muted", {}, t("common.empty"));
   return h("ol.timeline", evidence.map((ev) => {
     const payload = parsePayload(ev);
     return h("li", { "data-kind": ev.kind },
       h("div.row", h("strong", {}, tEnum("ev", ev.kind)), h("span.muted", {},
         `${fmtTime(ev.at)} · ${ev.by ?? ev.created_by ?? ""}`)),
-      ev.kind === "verification" && payload ? verdictLine(payload) : payloadView(payload),
+      ev.kind === "verification" && payload ? verdictLine(payload)
+        : payloadView(payload, NO_CONFIDENCE.has(kind) ? ["confidence"] : []),
       ev.object_keys?.length ? h("div.thumbs", ev.object_keys.map((key) => zoomable(asyncImg(() => objectUrl(key),
         tEnum("ev", ev.kind))))) : null);
   }));
 }
 
-function payloadView(payload) {
+function payloadView(payload, hidden = []) {
   if (!payload) return null;
   if (payload.text) return h("p", {}, payload.text);
   if (payload.override_reason) return h("p", {}, labelled(t("hazard.override_reason"), payload.override_reason));
   // Words, not raw fields: the boxes are drawn on the evidence image, so their coordinates are left out.
-  const parts = Object.entries(payload).filter(([k, v]) => v !== null && v !== "" && k !== "box" && k !== "boxes")
+  const shown = ([k, v]) => v !== null && v !== "" && k !== "box" && k !== "boxes" && !hidden.includes(k);
+  const parts = Object.entries(payload).filter(shown)
     .map(([k, v]) => [t(`payload.${k}`) === `payload.${k}` ? k : t(`payload.${k}`), fmtPayloadValue(k, v)])
     .filter(([, text]) => text !== "")
     .map(([label, text]) => labelled(label, text));
