@@ -259,3 +259,60 @@ def test_a_refused_observation_of_a_batch_is_named_and_nothing_is_stored(
         hz.ingest_observations(ctx, batch)
     assert audit_after(ctx, head) == []
     assert hz.ingest_observation(ctx, batch[0]).status is IngestStatus.CREATED  # obs-8 was not stored
+
+
+def _walk_to_closed(ctx: WorkflowContext, hid: int, u: dict[str, Actor]) -> None:
+    hz.register(ctx, hid, u["insp"])
+    hz.dispatch(ctx, hid, u["eng"])
+    hz.start(ctx, hid, u["fixer"])
+    hz.rectify(ctx, hid, u["fixer"], ["after.jpg"], VerificationOutcome(Verdict.RESOLVED, 0.9, 40, 0.0))
+    hz.review(ctx, hid, u["rev"], approve=True)
+    hz.close(ctx, hid, u["rev"])
+
+
+@pytest.mark.parametrize(("reopened_at", "later_goes_to"), [(T0 + 2 * H, "open"), (T0 + 3 * H, "reopened")])
+def test_after_a_reopen_the_batch_appends_to_the_more_recently_seen_hazard_of_its_key(
+    ctx: WorkflowContext, clock: FakeClock, actors: dict[str, Actor], make_obs: ObsFactory,
+    reopened_at: datetime, later_goes_to: str,
+) -> None:  # fmt: skip
+    # cam1 saw a helmetless worker at pump P-7 (closed since), and later one elsewhere, still open, last
+    # seen at T0+3h. In one batch cam2 sees one at P-7 again (reopening the closed one), then cam1 once more.
+    clock.set(T0 - 30 * H)
+    closed = hz.ingest_observation(ctx, make_obs(1, T0 - 30 * H, equipment_id="P-7")).hazard_id
+    assert closed is not None
+    _walk_to_closed(ctx, closed, actors)
+    clock.set(T0 + 3 * H)
+    still_open = hz.ingest_observation(ctx, make_obs(2, T0 + 3 * H)).hazard_id
+    clock.set(T0 + 4 * H)
+    reopen, later = hz.ingest_observations(
+        ctx, [make_obs(3, reopened_at, equipment_id="P-7", source_id="cam2"), make_obs(4, T0 + 4 * H)]
+    )
+    assert (reopen.status, reopen.hazard_id) == (IngestStatus.REOPENED, closed)
+    # Seen before the open one's last sighting, the reopened hazard leaves cam1's key to it; seen at that
+    # very time or later, it takes the key.
+    expected = {"open": still_open, "reopened": closed}[later_goes_to]
+    assert (later.status, later.hazard_id) == (IngestStatus.APPENDED, expected)
+
+
+def test_each_reopen_in_a_batch_counts_as_unresolved_for_the_repeat_rule(
+    ctx: WorkflowContext, clock: FakeClock, actors: dict[str, Actor], make_obs: ObsFactory
+) -> None:
+    # Two closed hazards at pump P-7 (made while nothing reopened, so the second did not reopen the first).
+    no_reopen = _with(ctx, WorkflowConfig(reopen_window=timedelta(0)))
+    closed = []
+    for n in (1, 2):
+        hid = hz.ingest_observation(
+            no_reopen, make_obs(n, T0, equipment_id="P-7", source_id=f"cam{n}")
+        ).hazard_id
+        assert hid is not None
+        _walk_to_closed(ctx, hid, actors)
+        closed.append(hid)
+        clock.advance(M)  # closed before now: outside a reopen window of 0
+    # One batch reopens both and sees a third place at P-7: 2 unresolved + itself = 3, the threshold.
+    three = _with(ctx, WorkflowConfig(repeats=RepeatPolicy(unresolved_threshold=3, window_threshold=99)))
+    results = hz.ingest_observations(
+        three, [make_obs(10 + n, T0, equipment_id="P-7", source_id=f"cam{10 + n}") for n in (1, 2, 3)]
+    )
+    assert [r.status for r in results] == [IngestStatus.REOPENED, IngestStatus.REOPENED, IngestStatus.CREATED]
+    assert sorted(r.hazard_id for r in results[:2] if r.hazard_id) == sorted(closed)
+    assert results[2].repeat_flagged
