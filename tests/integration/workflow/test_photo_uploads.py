@@ -60,7 +60,7 @@ def test_an_upload_is_recorded_queued_with_what_was_sent_and_audited_once(ctx: W
         "P-7",
         "z1",
     )
-    assert view.received_at == T0
+    assert (view.received_at, view.media_type, view.width, view.height) == (T0, "image/jpeg", 640, 480)
     audited = [(T0, "insp", "photo.uploaded", "photo", new.photo_id,
                 f'{{"original_key":"{new.original_key}","zone":"z1"}}')]  # fmt: skip
     assert audit_after(ctx, head) == audited
@@ -78,6 +78,8 @@ def test_a_prior_upload_is_found_by_the_uploaders_own_key_or_else_by_its_bytes(c
     assert ph.find_upload(ctx, "e" * 64, None, "insp") is None  # bytes never sent
     assert ph.find_upload(ctx, "e" * 64, "key-1", "insp2") is None  # another inspector's key is not theirs
     assert ph.find_upload(ctx, "e" * 64, "key-9", "insp") is None  # an unknown key, unknown bytes
+    ph.record_upload(ctx, new_photo(2), None)  # no key: none is stored for it (not even the text "None")
+    assert ph.find_upload(ctx, "e" * 64, "None", "insp") is None
     fallback = ph.find_upload(ctx, first.upload_sha256, "key-9", "insp")  # an unknown key: the bytes decide
     assert fallback is not None and fallback.photo.photo_id == first.photo_id
 
