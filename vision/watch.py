@@ -38,6 +38,7 @@ import numpy.typing as npt
 
 from vision.annotate import text_plate
 from vision.detections import Box
+from vision.images import encode_jpeg
 
 Image = npt.NDArray[np.uint8]
 Gray = npt.NDArray[np.float32]
@@ -143,9 +144,7 @@ class _CalmViews:
         return self.staged is None or at_s - self.staged[0] >= keep_s
 
     def add(self, at_s: float, view: Image) -> None:
-        ok, encoded = cv2.imencode(".jpg", view, [cv2.IMWRITE_JPEG_QUALITY, _VIEW_QUALITY])
-        assert ok, "a colour crop always encodes"
-        jpeg = encoded.tobytes()
+        jpeg = encode_jpeg(view, _VIEW_QUALITY)
         self.aged = self.staged[1] if self.staged is not None else jpeg
         self.staged = (at_s, jpeg)
 

@@ -817,14 +817,15 @@ def _seed_suspected_leak(var: Path) -> int:
     """A watched region's suspected leak straight into the service's database and object folder: a
     snapshot and its before / now image (644 × 267, as the watcher draws them), then the hazard."""
     from serving.objects.local import LocalObjectStore
+    from vision.images import encode_jpeg
     from workflow.domain.observations import Observation, SourceKind
     from workflow.persistence.engine import make_engine, make_session_factory
     from workflow.services.context import WorkflowContext
     from workflow.services.hazards import ingest_observation
 
     store = LocalObjectStore(var / "objects")
-    snapshot = store.put(_jpeg(np.full((360, 480, 3), 120, np.uint8)), content_type="image/jpeg").key
-    side = store.put(_jpeg(np.full((267, 644, 3), 60, np.uint8)), content_type="image/jpeg").key
+    snapshot = store.put(encode_jpeg(np.full((360, 480, 3), 120, np.uint8)), content_type="image/jpeg").key
+    side = store.put(encode_jpeg(np.full((267, 644, 3), 60, np.uint8)), content_type="image/jpeg").key
     engine = make_engine(f"sqlite:///{var / 'hazardeye.db'}")
     obs = Observation(
         observation_id="watch-e2e-1", kind="leak.suspected", confidence=0.8, zone="pump-house",
@@ -837,12 +838,6 @@ def _seed_suspected_leak(var: Path) -> int:
     engine.dispose()
     assert result.hazard_id is not None
     return result.hazard_id
-
-
-def _jpeg(image: np.ndarray) -> bytes:
-    ok, encoded = cv2.imencode(".jpg", image)
-    assert ok
-    return encoded.tobytes()
 
 
 def test_a_suspected_leak_shows_its_before_and_now_image_first_at_phone_size(

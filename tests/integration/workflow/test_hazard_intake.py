@@ -40,6 +40,15 @@ def _with(ctx: WorkflowContext, config: WorkflowConfig) -> WorkflowContext:
     return WorkflowContext(ctx.session_factory, ctx.clock, config)
 
 
+def _walk_to_closed(ctx: WorkflowContext, hid: int, u: dict[str, Actor]) -> None:
+    hz.register(ctx, hid, u["insp"])
+    hz.dispatch(ctx, hid, u["eng"])
+    hz.start(ctx, hid, u["fixer"])
+    hz.rectify(ctx, hid, u["fixer"], ["after.jpg"], VerificationOutcome(Verdict.RESOLVED, 0.9, 40, 0.0))
+    hz.review(ctx, hid, u["rev"], approve=True)
+    hz.close(ctx, hid, u["rev"])
+
+
 def test_a_new_hazard_gets_its_discover_event_audit_entry_and_evidence(
     ctx: WorkflowContext, clock: FakeClock, make_obs: ObsFactory
 ) -> None:
@@ -145,12 +154,7 @@ def test_a_new_occurrence_at_closed_equipment_reopens_it_naming_the_observation(
     first = hz.ingest_observation(ctx, make_obs(1, T0, equipment_id="P-7"))
     hid = first.hazard_id
     assert hid is not None
-    hz.register(ctx, hid, u["insp"])
-    hz.dispatch(ctx, hid, u["eng"])
-    hz.start(ctx, hid, u["fixer"])
-    hz.rectify(ctx, hid, u["fixer"], ["after.jpg"], VerificationOutcome(Verdict.RESOLVED, 0.9, 40, 0.0))
-    hz.review(ctx, hid, u["rev"], approve=True)
-    hz.close(ctx, hid, u["rev"])
+    _walk_to_closed(ctx, hid, u)
     clock.advance(H)
     again = hz.ingest_observation(ctx, make_obs(9, T0 + H, equipment_id="P-7", source_id="cam2"))
     assert (again.status, again.hazard_id) == (IngestStatus.REOPENED, hid)
@@ -234,12 +238,7 @@ def _closed_at_p7(ctx: WorkflowContext, clock: FakeClock, u: dict[str, Actor], m
     hid = hz.ingest_observation(ctx, make_obs(1, T0, equipment_id="P-7")).hazard_id
     assert hid is not None
     clock.set(T0 + H)
-    hz.register(ctx, hid, u["insp"])
-    hz.dispatch(ctx, hid, u["eng"])
-    hz.start(ctx, hid, u["fixer"])
-    hz.rectify(ctx, hid, u["fixer"], ["after.jpg"], VerificationOutcome(Verdict.RESOLVED, 0.9, 40, 0.0))
-    hz.review(ctx, hid, u["rev"], approve=True)
-    hz.close(ctx, hid, u["rev"])  # its last step at T0 + 1 h
+    _walk_to_closed(ctx, hid, u)  # its last step at T0 + 1 h
     return hid
 
 
@@ -259,15 +258,6 @@ def test_a_refused_observation_of_a_batch_is_named_and_nothing_is_stored(
         hz.ingest_observations(ctx, batch)
     assert audit_after(ctx, head) == []
     assert hz.ingest_observation(ctx, batch[0]).status is IngestStatus.CREATED  # obs-8 was not stored
-
-
-def _walk_to_closed(ctx: WorkflowContext, hid: int, u: dict[str, Actor]) -> None:
-    hz.register(ctx, hid, u["insp"])
-    hz.dispatch(ctx, hid, u["eng"])
-    hz.start(ctx, hid, u["fixer"])
-    hz.rectify(ctx, hid, u["fixer"], ["after.jpg"], VerificationOutcome(Verdict.RESOLVED, 0.9, 40, 0.0))
-    hz.review(ctx, hid, u["rev"], approve=True)
-    hz.close(ctx, hid, u["rev"])
 
 
 @pytest.mark.parametrize(("reopened_at", "later_goes_to"), [(T0 + 2 * H, "open"), (T0 + 3 * H, "reopened")])

@@ -46,13 +46,21 @@ def _discovered(ctx: WorkflowContext, make_obs: ObsFactory) -> int:
     return result.hazard_id
 
 
-def _rectified(
-    ctx: WorkflowContext, clock: FakeClock, u: dict[str, Actor], make_obs: ObsFactory, verdict: Verdict
+def _in_rectification(
+    ctx: WorkflowContext, u: dict[str, Actor], make_obs: ObsFactory, fixer: str = "fixer"
 ) -> int:
+    """A new hazard registered, dispatched and started by ``fixer``."""
     hid = _discovered(ctx, make_obs)
     hz.register(ctx, hid, u["insp"])
     hz.dispatch(ctx, hid, u["eng"])
-    hz.start(ctx, hid, u["fixer"])
+    hz.start(ctx, hid, u[fixer])
+    return hid
+
+
+def _rectified(
+    ctx: WorkflowContext, clock: FakeClock, u: dict[str, Actor], make_obs: ObsFactory, verdict: Verdict
+) -> int:
+    hid = _in_rectification(ctx, u, make_obs)
     hz.rectify(ctx, hid, u["fixer"], ["after/1.jpg"], VerificationOutcome(verdict, 0.9, 40, 0.0))
     clock.advance(M)
     return hid
@@ -184,10 +192,7 @@ def test_rectify_appends_the_after_photos_and_the_verification_and_records_who(
     ctx: WorkflowContext, clock: FakeClock, actors: dict[str, Actor], make_obs: ObsFactory
 ) -> None:
     u = actors
-    hid = _discovered(ctx, make_obs)
-    hz.register(ctx, hid, u["insp"])
-    hz.dispatch(ctx, hid, u["eng"])
-    hz.start(ctx, hid, u["fixer"])
+    hid = _in_rectification(ctx, u, make_obs)
     with pytest.raises(InvalidInput, match=_exactly("rectification needs at least one after photo")):
         hz.rectify(ctx, hid, u["fixer"], [], None)
     clock.advance(M)
@@ -219,10 +224,7 @@ def test_a_queued_verification_marks_the_after_photo_pending(
     ctx: WorkflowContext, actors: dict[str, Actor], make_obs: ObsFactory
 ) -> None:
     u = actors
-    hid = _discovered(ctx, make_obs)
-    hz.register(ctx, hid, u["insp"])
-    hz.dispatch(ctx, hid, u["eng"])
-    hz.start(ctx, hid, u["fixer"])
+    hid = _in_rectification(ctx, u, make_obs)
     view = hz.rectify(ctx, hid, u["fixer"], ["after/1.jpg"], None, verification_queued=True)
     assert view.evidence_count == 2
     assert evidence_of(ctx, hid)[-1] == (
@@ -359,10 +361,7 @@ def test_the_rectifier_may_not_override_even_as_a_reviewer(
     ctx: WorkflowContext, clock: FakeClock, actors: dict[str, Actor], make_obs: ObsFactory
 ) -> None:
     u = actors
-    hid = _discovered(ctx, make_obs)
-    hz.register(ctx, hid, u["insp"])
-    hz.dispatch(ctx, hid, u["eng"])
-    hz.start(ctx, hid, u["boss"])
+    hid = _in_rectification(ctx, u, make_obs, fixer="boss")
     hz.rectify(ctx, hid, u["boss"], ["a.jpg"], VerificationOutcome(Verdict.NOT_RESOLVED, 0.9, 40, 0.8))
     hz.review(ctx, hid, u["rev"], approve=True)
     with pytest.raises(
@@ -458,10 +457,7 @@ def test_a_rectification_without_any_verification_closes_without_override(
     ctx: WorkflowContext, clock: FakeClock, actors: dict[str, Actor], make_obs: ObsFactory
 ) -> None:
     u = actors
-    hid = _discovered(ctx, make_obs)
-    hz.register(ctx, hid, u["insp"])
-    hz.dispatch(ctx, hid, u["eng"])
-    hz.start(ctx, hid, u["fixer"])
+    hid = _in_rectification(ctx, u, make_obs)
     hz.rectify(ctx, hid, u["fixer"], ["after/1.jpg"], None)  # no verification asked: nothing to say
     hz.review(ctx, hid, u["rev"], approve=True)
     view = hz.close(ctx, hid, u["rev"])
