@@ -16,7 +16,6 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from workflow.domain.audit import canonical_payload
 from workflow.domain.errors import InvalidInput, NotFound
@@ -208,16 +207,9 @@ def _attempt_record_upload(
             uow.session.add(
                 PhotoUploadKeyRow(key=scoped, photo_id=new.photo_id, upload_sha256=new.upload_sha256)
             )
-        try:
-            uow.commit()
-        except IntegrityError:
-            # A concurrent upload of the same photo (or key) won the insert: this one is its replay.
-            # Any other clash (another photo's write) is a lost race: retry_races runs it again.
-            with ctx.uow() as check:
-                exists = check.session.get(PhotoRow, new.photo_id) is not None
-            if not exists:
-                raise
-            return get_photo(ctx, new.photo_id), False
+        # A concurrent upload of the same photo (or key) that wins the insert makes this commit raise
+        # IntegrityError: retry_races runs it again, and the retry finds the winner's row, a replay.
+        uow.commit()
         return PhotoView.of(row), created
 
 

@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.support.audit_log import audit_after, last_audit_seq
+from tests.support.lost_insert import wins_after_lookup
 from tests.support.workflow_seeds import new_photo
 from workflow.domain.errors import InvalidInput, NotFound
+from workflow.persistence.photo_rows import PhotoRow
 from workflow.services import photos as ph
 from workflow.services.context import WorkflowContext
 
@@ -88,3 +90,21 @@ def test_a_missing_photo_is_named_in_80_characters_at_most(ctx: WorkflowContext)
     long_id = "a" * 100
     with pytest.raises(NotFound, match="^" + re.escape(f"photo {'a' * 80!r} not found") + "$"):
         ph.get_photo(ctx, long_id)
+
+
+def test_an_upload_losing_the_insert_to_the_same_photo_is_that_photos_replay(ctx: WorkflowContext) -> None:
+    new = _described(3)
+    head = last_audit_seq(ctx)
+    won: list[tuple[ph.PhotoView, bool]] = []
+    with wins_after_lookup(
+        ctx.session_factory, PhotoRow, lambda: won.append(ph.record_upload(ctx, new, None))
+    ):
+        view, created = ph.record_upload(ctx, new, None)
+    assert [c for _, c in won] == [True]  # the competitor recorded it first
+    assert (created, view.photo_id, view.status, view.description) == (
+        False, new.photo_id, ph.PhotoStatus.QUEUED, "oil under P-7"
+    )  # fmt: skip
+    assert audit_after(ctx, head) == [
+        (T0, "insp", "photo.uploaded", "photo", new.photo_id,
+         f'{{"original_key":"{new.original_key}","zone":"z1"}}'),
+    ]  # fmt: skip  # the winner's entry only
