@@ -21,9 +21,9 @@ from it that persists becomes a suspected leak. What cameras do all day must not
 - the camera moved or the whole view changed: that is ``camera.view_changed``, never a leak.
 
 Leak-like means a darkening blob (puddle, drip stain, wet patch) or a whitish low-contrast haze (spray,
-vapour plume) inside the region: brighter, and with the surface's texture showing through weaker (the
-local gain of the current picture against the reference, from their windowed covariance, which sensor
-noise does not bias as it does a texture measure).
+vapour plume) inside the region: brighter, and with the surface's texture showing through weaker (each
+brightened blob's detail regressed on the reference's over the whole blob, which sensor noise does not
+bias as it does a texture measure, and which hundreds of pixels make sure of where a window of 49 is not).
 """
 
 from __future__ import annotations
@@ -205,6 +205,9 @@ def _levels(values: Gray) -> tuple[float, float]:
 
 _CLIP = 245.0  # levels at or above this have lost their value (saturated)
 _PLATEAU_SHARE = 0.005  # this much of a picture within 3 levels of its top: a saturated plateau
+# ... at a bright top only: the flat middle of a plume over a mid-grey floor is a plateau too, but its
+# level is known (a sensor's white, even the infrared mode's grey one, lies well above this).
+_PLATEAU_LOW = 192.0
 
 
 def white_limit(picture: Gray) -> float:
@@ -212,7 +215,7 @@ def white_limit(picture: Gray) -> float:
     at its top (a sensor that saturated before a tone curve, as the infrared night mode does: its white
     is a grey 224, not 255)."""
     top = float(picture.max())
-    if top < _CLIP and float((picture >= top - 3.0).mean()) >= _PLATEAU_SHARE:
+    if _PLATEAU_LOW <= top < _CLIP and float((picture >= top - 3.0).mean()) >= _PLATEAU_SHARE:
         return top - 3.0
     return _CLIP
 
@@ -278,39 +281,51 @@ def _largest_blob(mask: npt.NDArray[np.uint8], area: float) -> float:
     return float(stats[1:, cv2.CC_STAT_AREA].max()) / max(area, 1.0)
 
 
-def _local_fit(reference: Gray, current: Gray) -> tuple[Gray, Gray, Gray]:
-    """Per pixel, over a 7 × 7 window, ``current`` regressed on the reference: the slope (how strongly the
-    reference's texture shows, 1 unchanged, 0 washed out), the correlation (whether it is the same texture
-    at all) and the reference's local variance."""
-    window = (7, 7)
-    mean_r, mean_c = cv2.blur(reference, window), cv2.blur(current, window)
-    var_r = np.maximum(cv2.blur(reference * reference, window) - mean_r * mean_r, 1e-3)
-    var_c = np.maximum(cv2.blur(current * current, window) - mean_c * mean_c, 1e-3)
-    covariance = cv2.blur(reference * current, window) - mean_r * mean_c
-    slope: Gray = (covariance / var_r).astype(np.float32)
-    correlation: Gray = (covariance / np.sqrt(var_r * var_c)).astype(np.float32)
-    return slope, correlation, var_r.astype(np.float32)
+_HAZE_GAIN = 0.85  # a blob's texture showing through at most this strongly: washed out by haze
+_HAZE_CORRELATION = 0.5  # ... and still the same texture (a dark object taken away leaves another one)
+_DETAIL_WINDOW = (7, 7)  # texture is what a pixel departs from its 7 × 7 neighbourhood's mean
 
 
-_HAZE_GAIN = 0.8  # texture showing through at most this strongly: washed out by haze
-_HAZE_CORRELATION = 0.7  # ... and still the same texture (a dark object taken away leaves another one)
-_HAZE_MIN_VARIANCE = 9.0  # a surface needs texture (std ≥ 3 levels) for haze to show on it
+def _hazy_blobs(reference: Gray, current: Gray, brightened: npt.NDArray[np.bool_]) -> npt.NDArray[np.uint8]:
+    """The blobs of ``brightened`` pixels through which the reference's texture shows weaker but is still
+    the same texture: ``current``'s detail regressed on the reference's over each whole blob.
+
+    Judged per blob, not per pixel: a thin haze over a faint texture washes it out by a fifth or so, which
+    a 7 × 7 window cannot tell from sensor noise, while a blob's hundreds of pixels can. A surface lit
+    more brightly gains contrast (slope above 1), and where a dark object was taken away the texture is
+    another one (no correlation): neither is haze."""
+    opened: npt.NDArray[np.uint8] = np.asarray(
+        cv2.morphologyEx(brightened.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)), np.uint8
+    )
+    count, labels = cv2.connectedComponents(opened, connectivity=8)
+    if count <= 1:
+        return opened
+    reference_detail = (reference - cv2.blur(reference, _DETAIL_WINDOW)).ravel()
+    current_detail = (current - cv2.blur(current, _DETAIL_WINDOW)).ravel()
+    # Only the blob's inside, a window's half-width from its edge: the edge of what came or went (a
+    # plume's rim, the outline of a puddle that dried) is detail one picture has and the other lacks.
+    inside = cv2.erode(opened, np.ones(_DETAIL_WINDOW, np.uint8)).astype(bool)
+    flat = np.where(inside, labels, 0).ravel()
+    rr = np.bincount(flat, reference_detail * reference_detail, count)
+    rc = np.bincount(flat, reference_detail * current_detail, count)
+    cc = np.bincount(flat, current_detail * current_detail, count)
+    slope = rc / np.maximum(rr, 1e-6)
+    correlation = rc / np.sqrt(np.maximum(rr * cc, 1e-12))
+    haze = (slope < _HAZE_GAIN) & (correlation > _HAZE_CORRELATION)
+    haze[0] = False  # the background
+    hazy: npt.NDArray[np.uint8] = haze[labels].astype(np.uint8)
+    return hazy
 
 
 def _leak_masks(
     reference: Gray, current: Gray, margin: float, usable: npt.NDArray[np.bool_] | None
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
     """The pixels darkened (by ``margin`` levels, or a fifth of the reference's level on dark surfaces)
-    and the pixels brightened with their texture washed out (haze)."""
+    and the blobs brightened by ``margin`` with their texture washed out (haze)."""
     drop = reference - current
     keep = np.ones(reference.shape, bool) if usable is None else usable
     darker = keep & ((drop > margin) | ((drop > 6.0) & (drop > 0.2 * reference)))
-    # Haze lowers contrast but keeps the surface's texture; a surface lit more brightly gains contrast,
-    # and where a dark object was taken away the texture is a different one: neither is haze.
-    slope, correlation, variance = _local_fit(reference, current)
-    hazy = keep & (-drop > margin) & (variance >= _HAZE_MIN_VARIANCE)
-    hazy &= (slope < _HAZE_GAIN) & (correlation > _HAZE_CORRELATION)
-    return darker.astype(np.uint8), hazy.astype(np.uint8)
+    return darker.astype(np.uint8), _hazy_blobs(reference, current, keep & (-drop > margin))
 
 
 def leak_score(

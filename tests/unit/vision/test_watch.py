@@ -194,6 +194,52 @@ def test_a_flickering_plume_keeps_its_clock_for_gap_s() -> None:
     assert _run(frames, WatchSettings(gap_s=0.0)) == []
 
 
+def _faint_view() -> np.ndarray:
+    """The textured view above a concrete-like floor from y = 100 down: mid-grey with a faint grain (std
+    ~4 levels), as on many real pads."""
+    rng = np.random.default_rng(21)
+    grain = cv2.GaussianBlur(rng.normal(0, 9, (260, 480)).astype(np.float32), (0, 0), 1.2)
+    view = textured_view()
+    view[100:] = np.clip(110.0 + grain, 0, 255)[..., None]
+    return view
+
+
+def _soft_haze(image: np.ndarray, opacity: float) -> np.ndarray:
+    """A vapour plume with a soft rim (as real ones have), centred in the region."""
+    mask = np.zeros(image.shape[:2], np.float32)
+    cv2.circle(mask, (260, 210), 32, 1.0, -1)
+    m = cv2.GaussianBlur(mask, (0, 0), 4.0)[..., None] * opacity
+    return np.clip(image.astype(np.float32) * (1 - m) + 235.0 * m, 0, 255).astype(np.uint8)
+
+
+def test_a_thin_plume_over_a_faint_texture_is_raised() -> None:
+    # A quarter-opaque haze leaves 3/4 of a 4-level grain: a 7 × 7 window cannot tell that from noise,
+    # the plume's whole blob can. (The per-pixel rule this replaced never raised it.)
+    rng, view = np.random.default_rng(22), _faint_view()
+    frames = []
+    for i in range(80):
+        at = 5.0 * i
+        frame = _frame(view, rng)
+        frames.append((at, _soft_haze(frame, 0.25) if at >= 100 else frame, ()))
+    assert _run(frames) == [("flange-3", "leak.suspected", 220.0)]
+
+
+def test_a_surface_lit_more_brightly_in_one_spot_is_no_plume() -> None:
+    # A lamp over the region: brighter by the same 25 % share, but the grain gains contrast (slope > 1).
+    rng, view = np.random.default_rng(23), _faint_view()
+    frames = []
+    for i in range(80):
+        at = 5.0 * i
+        frame = _frame(view, rng)
+        if at >= 100:
+            mask = np.zeros(view.shape[:2], np.float32)
+            cv2.circle(mask, (260, 210), 32, 1.0, -1)
+            lit = 1.0 + 0.3 * cv2.GaussianBlur(mask, (0, 0), 4.0)[..., None]
+            frame = np.clip(frame * lit, 0, 255).astype(np.uint8)
+        frames.append((at, frame, ()))
+    assert _run(frames) == []
+
+
 def test_frames_clipped_by_an_exposure_step_say_nothing_either_way() -> None:
     rng, view = np.random.default_rng(8), textured_view()
     frames = []
