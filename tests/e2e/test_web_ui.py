@@ -843,7 +843,11 @@ def _seed_suspected_leak(var: Path) -> int:
 def test_a_suspected_leak_shows_its_before_and_now_image_first_at_phone_size(
     browser: Browser, tmp_path: Path
 ) -> None:
-    with running_service(tmp_path) as svc:
+    cameras = {"cameras": [{"id": "cam-p", "name": "泵房东侧", "url": f"rtsp://127.0.0.1:{_free_port()}/p",
+                            "zone": "pump-house", "interval_s": 5, "open_timeout_s": 1}]}  # fmt: skip
+    config = tmp_path / "cameras.json"
+    config.write_text(json.dumps(cameras, ensure_ascii=False), encoding="utf-8")
+    with running_service(tmp_path, HAZARDEYE_CAMERAS__CONFIG_FILE=str(config)) as svc:
         hazard_id = _seed_suspected_leak(tmp_path / "var")
         context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
         page = context.new_page()
@@ -858,6 +862,7 @@ def test_a_suspected_leak_shows_its_before_and_now_image_first_at_phone_size(
         assert shown["width"] >= 300  # the card's width on a phone, not a thumbnail
         assert shown["y"] < before_after["y"]  # above the raw snapshot's before/after card
         assert "zoomable" in (image.get_attribute("class") or "")
+        expect(page.locator("#hazard-source")).to_have_text("摄像头 泵房东侧 (cam-p)")  # its name, not its id
         # Its evidence line gives the description, not the watcher's fixed "confidence" of 80 %.
         line = page.locator("ol.timeline li[data-kind=snapshot] p")
         expect(line).to_contain_text("描述：疑似泄漏：P-7 seal")

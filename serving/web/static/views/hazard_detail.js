@@ -55,14 +55,28 @@ function facts(hz) {
     [t("common.description"), hz.description || kindLabel(hz.kind)],
     [t("hazard.risk"), hz.likelihood && hz.severity ? `${hz.likelihood} × ${hz.severity}` : null],
     [t("hazard.assignee"), hz.assignee],
-    [t("hazard.source"), hz.source_kind
-      ? `${tEnum("source", hz.source_kind)} ${String(hz.source_id ?? "").slice(0, 12)}` : null],
+    [t("hazard.source"), sourceText(hz)],
     [t("hazard.discovered"), fmtTime(hz.discovered_at ?? hz.created_at)],
     [t("hazard.respond_by"), fmtTime(hz.respond_by)], [t("hazard.fix_by"), fmtTime(hz.fix_by)],
     [t("hazard.closed_at"), hz.closed_at ? fmtTime(hz.closed_at) : null],
     [t("hazard.escalation"), hz.escalation_level ? String(hz.escalation_level) : null],
   ].filter(([, v]) => v !== null && v !== undefined && v !== "");
   return h("dl.facts.card", rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+}
+
+/** Where the hazard came from: a camera by its name (looked up; a camera this server no longer polls
+ * keeps its id), anything else by kind and id. */
+function sourceText(hz) {
+  if (!hz.source_kind) return null;
+  const id = String(hz.source_id ?? "");
+  const kind = tEnum("source", hz.source_kind);
+  const text = h("span", { id: "hazard-source" }, `${kind} ${id.slice(0, 12)}`);
+  if (hz.source_kind === "camera" && id) {
+    api(`/cameras/${encodeURIComponent(id)}`)
+      .then((camera) => { if (camera?.name) text.textContent = `${kind} ${camera.name} (${id})`; })
+      .catch(() => {});
+  }
+  return text;
 }
 
 function latestVerification(evidence) {
