@@ -61,9 +61,6 @@ def test_failed_photos_are_retried_while_attempts_remain_once_quiet_oldest_first
     assert [p.photo_id for p in failed_photos(ctx, max_attempts=3, quiet_for=quiet, limit=1)] == [once]
     assert [p.photo_id for p in failed_photos(ctx, max_attempts=2, quiet_for=quiet)] == [once]
     assert failed_photos(ctx, max_attempts=3, quiet_for=timedelta(seconds=62)) == []  # not quiet long enough
-    assert failed_photos(ctx, max_attempts=3, quiet_for=quiet, limit=20) == failed_photos(
-        ctx, max_attempts=3, quiet_for=quiet
-    )  # 20 by default
 
 
 def test_stuck_photos_are_oldest_first_and_limited(ctx: WorkflowContext, clock: FakeClock) -> None:
@@ -161,3 +158,36 @@ def test_a_recorded_failure_returns_the_failed_photo_with_its_error(ctx: Workflo
         PhotoStatus.FAILED,
         "object store down",
     )
+
+
+def _received_in_reverse(ctx: WorkflowContext, ids: list[str]) -> None:
+    """Date each photo's reception back so the last inserted is the oldest: insertion (and key) order is
+    then the reverse of the order the sweep must take them in."""
+    with ctx.uow() as uow:
+        for n, photo_id in enumerate(ids):
+            row = uow.session.get(PhotoRow, photo_id)
+            assert row is not None
+            row.received_at = row.received_at - timedelta(minutes=n + 1)
+        uow.commit()
+
+
+def test_a_sweep_takes_the_20_oldest_stuck_photos_by_reception(
+    ctx: WorkflowContext, clock: FakeClock
+) -> None:
+    ids = [record_upload(ctx, new_photo(n), None)[0].photo_id for n in range(1, 22)]
+    _received_in_reverse(ctx, ids)
+    clock.advance(STUCK)
+    oldest_20 = [new_photo(n).photo_id for n in range(21, 1, -1)]  # 21 (oldest) … 2; 1 is the newest
+    assert [p.photo_id for p in stuck_photos(ctx, quiet_for=STUCK)] == oldest_20
+
+
+def test_a_sweep_retries_the_20_oldest_failed_photos_by_reception(
+    ctx: WorkflowContext, clock: FakeClock
+) -> None:
+    ids = [_failed(ctx, n, attempts=1) for n in range(1, 22)]
+    _received_in_reverse(ctx, ids)
+    clock.advance(timedelta(seconds=60))
+    oldest_20 = [new_photo(n).photo_id for n in range(21, 1, -1)]
+    assert [
+        p.photo_id for p in failed_photos(ctx, max_attempts=3, quiet_for=timedelta(seconds=60))
+    ] == oldest_20
