@@ -22,8 +22,9 @@ from it that persists becomes a suspected leak. What cameras do all day must not
 
 Leak-like means a darkening blob (puddle, drip stain, wet patch) or a whitish low-contrast haze (spray,
 vapour plume) inside the region: brighter, and with the surface's texture showing through weaker (each
-brightened blob's detail regressed on the reference's over the whole blob, which sensor noise does not
-bias as it does a texture measure, and which hundreds of pixels make sure of where a window of 49 is not).
+brightened blob's fine detail regressed on the reference's over the whole blob: sensor noise does not
+bias that as it does a texture measure, and a blob's hundreds of pixels settle what a 49-pixel window
+cannot).
 """
 
 from __future__ import annotations

@@ -94,6 +94,11 @@ def _people(detector: OnnxDetector | None, image: Image) -> list[Box]:
     return person_boxes(detector.detect(image)) if detector is not None else []
 
 
+def _lost(at_s: float, error: str) -> str:
+    return json.dumps({"region": "*", "kind": "camera.stream_lost", "at_s": round(at_s, 2), "score": 1.0,
+                       "error": error})  # fmt: skip
+
+
 def _line(event: WatchEvent) -> str:
     return json.dumps({"region": event.region, "kind": event.kind.value, "at_s": round(event.at_s, 2),
                        "score": event.score})  # fmt: skip
@@ -135,8 +140,7 @@ def watch_cmd(
         if seen == 0:
             typer.echo(f"error: cannot read {source}: {exc}", err=True)
             raise typer.Exit(EXIT_BAD_INPUT) from exc
-        typer.echo(json.dumps({"region": "*", "kind": "camera.stream_lost", "at_s": round(last_at, 2),
-                               "score": 1.0, "error": str(exc)}))  # fmt: skip
+        typer.echo(_lost(last_at, str(exc)))
         return
     except ValueError as exc:  # a region outside the frame: known only once the first frame is read
         typer.echo(f"error: {exc}", err=True)
@@ -144,3 +148,5 @@ def watch_cmd(
     if seen == 0:
         typer.echo(f"error: {source} holds no decodable video frame", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
+    if source.startswith("rtsp"):  # a file ends; a camera that stops sending is lost, however politely
+        typer.echo(_lost(last_at, "the stream ended"))

@@ -11,6 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from serving.cli import watch_cmd
+from tests.support.rtsp_process import RtspServer
 from tests.support.watch_scene import write_watch_video
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -74,3 +75,19 @@ def test_bad_input_exits_2_with_the_reason(tmp_path: Path) -> None:
     assert code == 2 and "cannot read" in output
     code, output = _watch(str(tmp_path / "missing.mp4"), "--region", "f:10,10,60,60", "--no-people")
     assert code == 2 and "cannot read" in output
+
+
+def test_a_camera_stream_that_ends_is_reported_lost_after_its_last_frame(
+    tmp_path: Path, _gstreamer: None
+) -> None:
+    # A real RTSP server streaming 12 s of the clean view: nothing leak-like, then the stream stops.
+    with RtspServer(write_watch_video(tmp_path / "cam.mp4", seconds=12, leak_from_s=None)) as server:
+        code, output = _watch(
+            server.url(), "--region", "flange-3:200,160,320,260", "--interval-s", "1", "--no-people"
+        )
+    assert code == 0, output
+    events = [json.loads(line) for line in output.splitlines() if line.strip()]
+    assert [(e["region"], e["kind"], e["error"]) for e in events] == [
+        ("*", "camera.stream_lost", "the stream ended")
+    ]
+    assert 10.0 <= events[0]["at_s"] <= 12.0  # the last frame read, one per second of a 12 s stream
