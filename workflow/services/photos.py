@@ -180,7 +180,9 @@ def find_upload(
             if link is not None and linked is not None:  # pragma: no mutate
                 return PriorUpload(PhotoView.of(linked), link.upload_sha256)
         row = uow.session.scalars(
-            select(PhotoRow).where(PhotoRow.upload_sha256 == upload_sha256).limit(1)
+            select(PhotoRow)
+            .where(PhotoRow.upload_sha256 == upload_sha256)
+            .limit(1)  # pragma: no mutate (under .first(), a larger LIMIT or none only fetches more rows)
         ).first()
         return PriorUpload(PhotoView.of(row), row.upload_sha256) if row is not None else None
 
@@ -223,7 +225,6 @@ def _new_row(new: NewPhoto, now: datetime) -> PhotoRow:
         status=PhotoStatus.QUEUED.value,
         original_key=new.original_key,
         media_type=new.media_type,
-        annotated_key=None,
         width=new.width,
         height=new.height,
         taken_at=new.taken_at,
@@ -236,10 +237,7 @@ def _new_row(new: NewPhoto, now: datetime) -> PhotoRow:
         uploaded_by=new.uploaded_by,
         received_at=now,
         updated_at=now,
-        attempts=0,
-        result=None,
-        error=None,
-    )
+    )  # attempts 0 by the column's default; the annotated key, result and error come later
 
 
 def get_photo(ctx: WorkflowContext, photo_id: str) -> PhotoView:
@@ -361,7 +359,7 @@ def _photo(uow: UnitOfWork, photo_id: str) -> PhotoRow:
 # --- detection review ----------------------------------------------------------------------------
 
 
-def review_queue(ctx: WorkflowContext, limit: int = 50) -> list[PhotoView]:
+def review_queue(ctx: WorkflowContext, limit: int) -> list[PhotoView]:
     """Analysed photos nobody has reviewed yet, newest first."""
     if not 1 <= limit <= 500:
         raise InvalidInput("limit must be 1–500")
@@ -403,7 +401,7 @@ def _attempt_save_review(
 save_review = retry_races(_attempt_save_review)
 
 
-def list_reviews(ctx: WorkflowContext, limit: int = 1000, offset: int = 0) -> list[ReviewView]:
+def list_reviews(ctx: WorkflowContext, limit: int, offset: int = 0) -> list[ReviewView]:
     """Reviewed photos in review order (stable paging for the training export)."""
     if not 1 <= limit <= 10_000 or offset < 0:
         raise InvalidInput("limit must be 1–10000 and offset ≥ 0")

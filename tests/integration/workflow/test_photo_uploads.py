@@ -108,3 +108,12 @@ def test_an_upload_losing_the_insert_to_the_same_photo_is_that_photos_replay(ctx
         (T0, "insp", "photo.uploaded", "photo", new.photo_id,
          f'{{"original_key":"{new.original_key}","zone":"z1"}}'),
     ]  # fmt: skip  # the winner's entry only
+
+
+def test_a_replay_with_the_same_key_is_a_replay_not_a_clash_on_the_stored_key(ctx: WorkflowContext) -> None:
+    new = new_photo(6)
+    ph.record_upload(ctx, new, "retry-1")
+    again, created = ph.record_upload(ctx, new, "retry-1")  # the phone sent it twice
+    assert (created, again.photo_id) == (False, new.photo_id)
+    prior = ph.find_upload(ctx, "e" * 64, "retry-1", "insp")
+    assert prior is not None and prior.photo.photo_id == new.photo_id
