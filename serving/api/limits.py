@@ -40,7 +40,7 @@ class BodySizeLimit:
             return
 
         received = 0
-        started = False
+        started = False  # pragma: no mutate (None is as false; the first send makes it a bool)
 
         async def limited_receive() -> Message:
             nonlocal received

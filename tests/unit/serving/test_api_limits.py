@@ -146,6 +146,36 @@ def test_an_overrun_after_the_response_started_is_raised_not_answered_a_second_t
         sent.append(message)
 
     limited = BodySizeLimit(answering_first, max_bytes=10, path_prefixes=["/api/"])
-    with pytest.raises(BodyTooLargeError):
+    with pytest.raises(BodyTooLargeError) as raised:
         asyncio.run(limited({"type": "http", "path": "/api/v1/x", "headers": []}, receive, send))
     assert sent == [{"type": "http.response.start", "status": 200, "headers": []}]
+    assert raised.value.detail == {
+        "error": "too_large",
+        "message": "request body exceeds the limit of 10 bytes",
+    }
+
+
+def test_an_overrun_that_escapes_a_plain_asgi_app_is_answered_413_by_the_middleware() -> None:
+    # Not every app turns the error into a response as FastAPI does: one that reads the whole body before
+    # answering lets it escape, and the middleware answers in its place.
+    sent: list[Message] = []
+
+    async def reading_first(scope: Scope, receive: Receive, send: Send) -> None:
+        while (await receive())["more_body"]:
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"x" * 6, "more_body": True}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    limited = BodySizeLimit(reading_first, max_bytes=10, path_prefixes=["/api/"])
+    asyncio.run(limited({"type": "http", "path": "/api/v1/x", "headers": []}, receive, send))
+    body = b'{"detail": {"error": "too_large", "message": "request body exceeds the limit of 10 bytes"}}'
+    assert sent == [
+        {"type": "http.response.start", "status": 413,
+         "headers": [(b"content-type", b"application/json"), (b"connection", b"close")]},
+        {"type": "http.response.body", "body": body},
+    ]  # fmt: skip

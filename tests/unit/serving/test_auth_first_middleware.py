@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 import pytest
 from starlette.types import Message, Receive, Scope, Send
@@ -91,3 +92,11 @@ def test_requests_without_a_body_or_outside_the_api_are_left_to_the_routes(metho
 
 def test_patch_under_the_api_is_checked() -> None:
     assert call("PATCH", "/api/v1/users/1", None)[0] is False
+
+
+def test_a_database_outage_is_logged_with_its_reason_at_debug(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger="serving.api.auth_first"):
+        call("POST", "/api/v1/photos", "Bearer db-down")
+    assert [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "serving.api.auth_first"] == [
+        (logging.DEBUG, "authentication before the body failed: database is unreachable")
+    ]
