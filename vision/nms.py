@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import numpy as np
 import numpy.typing as npt
+
+# Equal scores keep their input order. A module constant: mutmut's "STABLE" is the same sort to numpy.
+_STABLE: Final = "stable"
 
 
 def box_iou(box: npt.NDArray[np.float32], boxes: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -31,7 +36,7 @@ def nms(
     boxes: npt.NDArray[np.float32], scores: npt.NDArray[np.float32], iou_threshold: float
 ) -> npt.NDArray[np.int64]:
     """Indices of the boxes kept by greedy NMS, highest score first."""
-    order = np.argsort(-scores, kind="stable")
+    order = np.argsort(-scores, kind=_STABLE)
     areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     keep: list[int] = []
     while order.size:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import time
 from pathlib import Path
 
 import cv2
@@ -156,6 +158,28 @@ def test_box_out_of_view_after_needs_reinspection() -> None:
 def test_tiny_images_are_refused() -> None:
     with pytest.raises(MatchingError, match="too small"):
         verify(np.zeros((32, 32, 3), np.uint8), np.zeros((32, 32, 3), np.uint8), (1, 1, 10, 10))
+
+
+def test_64_pixels_a_side_is_enough_and_63_is_not() -> None:
+    at_limit = np.zeros((64, 80, 3), np.uint8)
+    assert verify(at_limit, at_limit, (1, 1, 10, 10)).reasons == (
+        "after photo is identical to the before photo",
+    )
+    under = np.zeros((80, 63, 3), np.uint8)
+    message = "^" + re.escape("before photo is too small to verify (63x80; need at least 64 px a side)") + "$"
+    with pytest.raises(MatchingError, match=message):
+        verify(under, under, (1, 1, 10, 10))
+
+
+def test_the_stage_timings_are_named_and_in_milliseconds() -> None:
+    before, box = load("hardhat_b")
+    after = warp(remove(before, box), homography(box, before.shape, 12.0, 1.2))
+    started = time.perf_counter()
+    result = verify(before, after, box)
+    elapsed_ms = (time.perf_counter() - started) * 1000.0
+    assert [name for name, _ in result.timings_ms] == ["registration", "region"]
+    # Registering two photos takes at least a tenth of a millisecond; both stages fit in the call.
+    assert all(0.1 < ms <= elapsed_ms for _, ms in result.timings_ms), (result.timings_ms, elapsed_ms)
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,10 @@ CLEAR = RegionCheck(((0, 0), (1, 0), (1, 1), (0, 1)), 1.0, 0.3, 0.9, 0.5, 3.0, N
             {"keypoints_after": 12},
             (Verdict.NEEDS_REINSPECTION, "after photo is blank or featureless (12 keypoints)"),
         ),
+        (  # both as poor: the after photo is named, the one an inspector can take again
+            {"keypoints_before": 12, "keypoints_after": 12},
+            (Verdict.NEEDS_REINSPECTION, "after photo is blank or featureless (12 keypoints)"),
+        ),
         ({"keypoints_before": 30, "keypoints_after": 30}, None),
         (
             {"homography": None},

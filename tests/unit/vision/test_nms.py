@@ -140,3 +140,18 @@ def test_with_a_zero_threshold_classes_still_never_touch() -> None:
     assert batched_nms(
         np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64), 0.5
     ).dtype == (np.int64)
+
+
+def test_no_boxes_keep_an_empty_integer_index() -> None:
+    none = np.zeros((0, 4), np.float32)
+    kept = nms(none, np.zeros(0, np.float32), 0.5)
+    assert (kept.dtype, kept.shape) == (np.dtype(np.int64), (0,))
+    assert none[kept].shape == (0, 4)  # an empty float array would not index
+
+
+def test_box_iou_is_float32_whatever_the_boxes_are() -> None:
+    iou = box_iou(
+        np.array([0, 0, 10, 10], np.float64), np.array([[0, 0, 10, 10], [5, 0, 15, 10]], np.float64)
+    )
+    assert iou.dtype == np.float32
+    assert iou.tolist() == [1.0, pytest.approx(1 / 3)]  # 50 / (100 + 100 - 50)
