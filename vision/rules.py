@@ -12,10 +12,9 @@ PPE_CLASSES = ("head", "helmet", "person", "vest", "no_vest")
 def findings_for(detections: Detections, requirements: ZoneRequirements | None = None) -> list[Finding]:
     """Apply every rule set whose classes the model provides (PPE, leaks), most confident first."""
     names = set(detections.class_names)
-    findings: list[Finding] = []
-    # Not mutated: "|" would be equivalent, the PPE rules find nothing among other classes.
-    if names & set(PPE_CLASSES):  # pragma: no mutate
-        findings += ppe_findings(detections, requirements)
-    if names & set(LEAK_CLASSES):
-        findings += leak_findings(detections)
-    return sorted(findings, key=lambda f: -f.confidence)
+    # Not mutated: "|" would be equivalent, each rule set finds nothing among the other's classes.
+    wants_ppe = bool(names & set(PPE_CLASSES))  # pragma: no mutate
+    wants_leaks = bool(names & set(LEAK_CLASSES))  # pragma: no mutate
+    ppe = ppe_findings(detections, requirements) if wants_ppe else []
+    leaks = leak_findings(detections) if wants_leaks else []
+    return sorted([*ppe, *leaks], key=lambda f: -f.confidence)

@@ -107,3 +107,8 @@ def test_an_empty_summary_has_no_rates() -> None:
         None,
         None,
     )
+
+
+def test_as_many_violations_as_compliant_people_is_half_compliance() -> None:
+    [row] = compute_kpi_rows([], [PpeFact("C", D, 3, 3)], D, D, T)
+    assert (row.ppe_compliant, row.ppe_checked, row.ppe_compliance_rate) == (3, 6, 0.5)
