@@ -294,3 +294,20 @@ def test_a_failing_image_source_ends_the_stream_with_its_error(one_at_a_time: On
         for result in one_at_a_time.detect_iter(source()):
             seen.append(result)
     assert 1 <= len(seen) <= 3  # what was finished before the error still reached the caller
+
+
+def test_a_class_threshold_overrides_the_default_for_that_class_only() -> None:
+    card = read_card(MODELS_DIR / "ppe" / "1" / "card.json")
+    path = MODELS_DIR / "ppe" / "1" / "model.onnx"
+    plain = OnnxDetector(path, card.classes, card.input_size, default_threshold=0.3)
+    strict = OnnxDetector(
+        path, card.classes, card.input_size, default_threshold=0.3, thresholds={"helmet": 0.99}
+    )
+    seen = []
+    for image_path in FIXTURES:
+        image = read_image(image_path, max_pixels=10**8)
+        every, fewer = plain.detect(image), strict.detect(image)
+        kept = [every.label(i) != "helmet" or float(every.confidences[i]) >= 0.99 for i in range(len(every))]
+        assert np.array_equal(fewer.boxes, every.boxes[np.asarray(kept, bool)]), image_path.name
+        seen += [every.label(i) for i in range(len(every))]
+    assert "helmet" in seen and len(set(seen)) > 1  # helmets were dropped, other classes were kept
