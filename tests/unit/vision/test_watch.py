@@ -4,6 +4,7 @@ there, a short passer-by) raises nothing; a moved camera is a view change, never
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -204,40 +205,35 @@ def _faint_view() -> np.ndarray:
     return view
 
 
-def _soft_haze(image: np.ndarray, opacity: float) -> np.ndarray:
-    """A vapour plume with a soft rim (as real ones have), centred in the region."""
-    mask = np.zeros(image.shape[:2], np.float32)
+def _soft_disc(shape: tuple[int, ...]) -> np.ndarray:
+    """A disc centred in the region with a soft rim (as plumes and pools of light have), 0-1, (H, W, 1)."""
+    mask = np.zeros(shape[:2], np.float32)
     cv2.circle(mask, (260, 210), 32, 1.0, -1)
-    m = cv2.GaussianBlur(mask, (0, 0), 4.0)[..., None] * opacity
-    return np.clip(image.astype(np.float32) * (1 - m) + 235.0 * m, 0, 255).astype(np.uint8)
+    return cv2.GaussianBlur(mask, (0, 0), 4.0)[..., None]
+
+
+def _faint_floor_changed_from_100_s(seed: int, change: Callable[[np.ndarray], np.ndarray]) -> list[Frame]:
+    rng, view = np.random.default_rng(seed), _faint_view()
+    frames = [_frame(view, rng) for _ in range(80)]
+    return [(5.0 * i, change(f) if 5.0 * i >= 100 else f, ()) for i, f in enumerate(frames)]
 
 
 def test_a_thin_plume_over_a_faint_texture_is_raised() -> None:
     # A quarter-opaque haze leaves 3/4 of a 4-level grain: a 7 × 7 window cannot tell that from noise,
     # the plume's whole blob can. (The per-pixel rule this replaced never raised it.)
-    rng, view = np.random.default_rng(22), _faint_view()
-    frames = []
-    for i in range(80):
-        at = 5.0 * i
-        frame = _frame(view, rng)
-        frames.append((at, _soft_haze(frame, 0.25) if at >= 100 else frame, ()))
-    assert _run(frames) == [("flange-3", "leak.suspected", 220.0)]
+    def haze(frame: np.ndarray) -> np.ndarray:
+        m = _soft_disc(frame.shape) * 0.25
+        return np.clip(frame * (1 - m) + 235.0 * m, 0, 255).astype(np.uint8)
+
+    assert _run(_faint_floor_changed_from_100_s(22, haze)) == [("flange-3", "leak.suspected", 220.0)]
 
 
 def test_a_surface_lit_more_brightly_in_one_spot_is_no_plume() -> None:
     # A lamp over the region: brighter by the same 25 % share, but the grain gains contrast (slope > 1).
-    rng, view = np.random.default_rng(23), _faint_view()
-    frames = []
-    for i in range(80):
-        at = 5.0 * i
-        frame = _frame(view, rng)
-        if at >= 100:
-            mask = np.zeros(view.shape[:2], np.float32)
-            cv2.circle(mask, (260, 210), 32, 1.0, -1)
-            lit = 1.0 + 0.3 * cv2.GaussianBlur(mask, (0, 0), 4.0)[..., None]
-            frame = np.clip(frame * lit, 0, 255).astype(np.uint8)
-        frames.append((at, frame, ()))
-    assert _run(frames) == []
+    def lamp(frame: np.ndarray) -> np.ndarray:
+        return np.clip(frame * (1.0 + 0.3 * _soft_disc(frame.shape)), 0, 255).astype(np.uint8)
+
+    assert _run(_faint_floor_changed_from_100_s(23, lamp)) == []
 
 
 def test_frames_clipped_by_an_exposure_step_say_nothing_either_way() -> None:
